@@ -1,0 +1,402 @@
+"""The values the core works on: the facts of one exchange, a rule, a violation, a draft response.
+
+Charter: plain data and the normalisation of untrusted input into it. Nothing here logs,
+imports a framework, or decides anything about HTTP semantics (that is the catalogue's job).
+``Exchange`` is built once per response and parses headers lazily, so that a response no rule
+looks at costs no parsing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+if TYPE_CHECKING:
+    from ._options import FixOptions
+
+__all__ = [
+    "LEVELS",
+    "Draft",
+    "Example",
+    "Exchange",
+    "HeaderInput",
+    "Level",
+    "Phase",
+    "Rule",
+    "Violation",
+    "escape",
+    "normalise_headers",
+]
+
+Level = Literal["MUST", "SHOULD", "ADVISORY", "DEPRECATED"]
+LEVELS: tuple[Level, ...] = ("MUST", "SHOULD", "ADVISORY", "DEPRECATED")
+SEVERITY: dict[str, str] = {"MUST": "error", "SHOULD": "warning", "ADVISORY": "info", "DEPRECATED": "info"}
+
+# head: decided from status, headers and request facts alone, before any body byte.
+# body: needs to know whether there is content (and, for a few rules, the bytes themselves).
+# length: needs the total number of body bytes, known only once the body has ended.
+Phase = Literal["head", "body", "length"]
+
+HeaderInput = Iterable[Any]  # (name, value) pairs of str or bytes; anything else is reported, not raised on
+
+_TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_CTL_FORBIDDEN = frozenset("\r\n\x00")
+
+
+class Violation(NamedTuple):
+    """One broken rule on one response: immutable, comparable, cheap (flake8's ``Violation``)."""
+
+    rule: str
+    level: Level
+    status: int
+    message: str
+    reference: str
+    hint: str
+
+    @property
+    def severity(self) -> str:
+        """``error`` for MUST, ``warning`` for SHOULD, ``info`` for the rest."""
+        return SEVERITY[self.level]
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.level} ({self.reference}): {self.message}"
+
+
+def _decode(item: object) -> str | None:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, bytes | bytearray | memoryview):
+        return bytes(item).decode("latin-1")
+    return None
+
+
+def normalise_headers(headers: HeaderInput) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Decode a header list into ``(name, value)`` str pairs, keeping order, case and duplicates.
+
+    Returns the pairs and a list of ``(rule id, message)`` problems: entries that are not
+    (name, value) pairs of str/bytes are left out and reported under ``field-name-syntax``;
+    invalid names and values are kept (so that the response can pass through as sent) and
+    reported under ``field-name-syntax`` / ``field-value-syntax``. Never raises.
+    """
+    pairs: list[tuple[str, str]] = []
+    problems: list[tuple[str, str]] = []
+    try:
+        iterator = iter(headers)
+    except TypeError:
+        message = f"the header list is a {type(headers).__name__}, not a list of (name, value) pairs"
+        return pairs, [("field-name-syntax", message)]
+    index = -1
+    while True:
+        try:
+            entry = next(iterator)
+        except StopIteration:
+            break
+        except Exception as exc:  # an app's broken iterable is reported, not propagated
+            problems.append(("field-name-syntax", f"iterating the header list failed: {type(exc).__name__}"))
+            break
+        index += 1
+        try:
+            name_raw, value_raw = entry
+        except (TypeError, ValueError):
+            problems.append(("field-name-syntax", f"header #{index} is {_describe(entry)}, not a (name, value) pair"))
+            continue
+        name = _decode(name_raw)
+        value = _decode(value_raw)
+        if name is None or value is None:
+            problems.append((
+                "field-name-syntax",
+                f"header #{index} has a {type(name_raw).__name__} name and a {type(value_raw).__name__} "
+                "value; both must be str or bytes",
+            ))
+            continue
+        if name not in _KNOWN_GOOD_NAMES:
+            name_problem = field_name_problem(name)
+            if name_problem is not None:
+                problems.append(("field-name-syntax", name_problem))
+        if not (value.isascii() and value.isprintable()):
+            value_problem = field_value_problem(name, value)
+            if value_problem is not None:
+                problems.append(("field-value-syntax", value_problem))
+        pairs.append((name, value))
+    return pairs, problems
+
+
+# Names seen on most responses, in the spellings apps use: validated once here, not per response.
+_COMMON_NAMES = (
+    "content-type", "content-length", "cache-control", "etag", "last-modified", "location", "date",
+    "server", "vary", "set-cookie", "allow", "www-authenticate", "retry-after", "expires", "link",
+    "content-encoding", "content-language", "content-range", "accept-ranges", "x-content-type-options",
+)
+_KNOWN_GOOD_NAMES = frozenset(
+    [*_COMMON_NAMES, *("-".join(part.capitalize() for part in name.split("-")) for name in _COMMON_NAMES), "ETag"]
+)
+
+
+def _describe(entry: object) -> str:
+    text = repr(entry)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def field_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid field name (RFC 9110 §5.1: a token), or None."""
+    if not name:
+        return "a header has an empty name"
+    if all(char in _TCHARS for char in name):
+        return None
+    return f"the header name {escape(name)!r} is not a token (no spaces, colons or control characters)"
+
+
+def field_value_problem(name: str, value: str) -> str | None:
+    """Why ``value`` cannot go on the wire (RFC 9110 §5.5), or None.
+
+    Tabs and obs-text (0x80-0xFF) are allowed; CR, LF and NUL never are, and a str value must
+    be encodable as ISO-8859-1 (PEP 3333, and what every HTTP/1.1 server writes).
+    """
+    if not _CTL_FORBIDDEN.isdisjoint(value):
+        return f"{escape(name)} contains CR, LF or NUL (header injection / response splitting)"
+    if any(ord(char) > 0xFF for char in value):
+        return f"{escape(name)} has characters outside ISO-8859-1, which HTTP/1.1 cannot carry"
+    return None
+
+
+def escape(text: str, limit: int = 120) -> str:
+    """Make an untrusted value safe to print on one line: control characters escaped, length capped."""
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    if text.isprintable():
+        return text
+    return text.encode("unicode_escape").decode("ascii")
+
+
+class Exchange:
+    """The facts of one request/response pair, as a rule sees them.
+
+    Header lookups are case-insensitive and keep duplicates in order. ``body`` is the content
+    when it was observed, else None; ``body_length`` is the total size when it is known (a
+    streamed body is counted, not kept); ``has_body`` is True/False once the middleware knows
+    whether any content exists, None when it cannot know yet.
+    """
+
+    __slots__ = (
+        "_index",
+        "_request_index",
+        "allowed_methods",
+        "body",
+        "body_length",
+        "gateway",
+        "has_body",
+        "header_problems",
+        "headers",
+        "http_version",
+        "method",
+        "request_headers",
+        "status",
+        "status_line",
+    )
+
+    def __init__(
+        self,
+        status: int,
+        headers: list[tuple[str, str]],
+        *,
+        body: bytes | None = None,
+        body_length: int | None = None,
+        has_body: bool | None = None,
+        method: str = "GET",
+        request_headers: list[tuple[str, str]] | None = None,
+        http_version: str = "1.1",
+        allowed_methods: frozenset[str] | None = None,
+        gateway: Literal["wsgi", "asgi"] | None = None,
+        status_line: str | None = None,
+        header_problems: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        if body is not None:
+            body_length = len(body)
+        self.body_length = body_length
+        if has_body is None and body_length is not None:
+            has_body = body_length > 0
+        self.has_body = has_body
+        self.method = method
+        self.request_headers = request_headers or []
+        self.http_version = http_version
+        self.allowed_methods = allowed_methods
+        self.gateway = gateway
+        self.status_line = status_line
+        self.header_problems = tuple(header_problems)
+        self._index: dict[str, list[str]] | None = None
+        self._request_index: dict[str, list[str]] | None = None
+
+    # Response fields -----------------------------------------------------------------------
+    def _build_index(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for name, value in self.headers:
+            index.setdefault(name.lower(), []).append(value)
+        self._index = index
+        return index
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of field ``name`` (lower-case), in order; ``[]`` when absent."""
+        index = self._index if self._index is not None else self._build_index()
+        return index.get(name, [])
+
+    def get(self, name: str) -> str | None:
+        """The field's values joined as one list value (RFC 9110 §5.3), or None when absent."""
+        values = self.get_all(name)
+        if not values:
+            return None
+        return values[0] if len(values) == 1 else ", ".join(values)
+
+    def has(self, name: str) -> bool:
+        index = self._index if self._index is not None else self._build_index()
+        return name in index
+
+    def field_names(self) -> Iterable[str]:
+        index = self._index if self._index is not None else self._build_index()
+        return index.keys()
+
+    # Request fields ------------------------------------------------------------------------
+    def request_get_all(self, name: str) -> list[str]:
+        index = self._request_index
+        if index is None:
+            index = {}
+            for key, value in self.request_headers:
+                index.setdefault(key.lower(), []).append(value)
+            self._request_index = index
+        return index.get(name, [])
+
+    def request_get(self, name: str) -> str | None:
+        values = self.request_get_all(name)
+        if not values:
+            return None
+        return values[0] if len(values) == 1 else ", ".join(values)
+
+    @property
+    def media_type(self) -> str | None:
+        """``'Application/JSON; charset=utf-8'`` → ``'application/json'``; None without Content-Type."""
+        values = self.get_all("content-type")
+        if not values:
+            return None
+        return values[0].split(";", 1)[0].strip(" \t").lower()
+
+    @property
+    def is_head(self) -> bool:
+        return self.method == "HEAD"
+
+
+class Example(NamedTuple):
+    """A response (and the request it answers) used in the docs and the catalogue's own tests."""
+
+    status: int | str
+    headers: Sequence[tuple[str, str]] = ()
+    body: bytes | None = b""
+    method: str = "GET"
+    request_headers: Sequence[tuple[str, str]] = ()
+    http_version: str = "1.1"
+    allowed_methods: frozenset[str] | None = None
+    gateway: Literal["wsgi", "asgi"] | None = None
+    note: str = ""
+
+
+@dataclass
+class Draft:
+    """A response being repaired by the fixer: mutable, owned by one call of ``fix``."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes | None  # None: the content was not observed (streamed); it can still be dropped
+    body_changed: bool = False
+    dropped: bool = False  # the content (observed or not) must not be sent
+    status_changed: bool = False
+
+    def get_all(self, name: str) -> list[str]:
+        return [value for key, value in self.headers if key.lower() == name]
+
+    def has(self, name: str) -> bool:
+        return any(key.lower() == name for key, _ in self.headers)
+
+    def remove(self, name: str) -> bool:
+        before = len(self.headers)
+        self.headers = [(key, value) for key, value in self.headers if key.lower() != name]
+        return len(self.headers) != before
+
+    def set(self, name: str, value: str) -> None:
+        """Replace every line of the field with one line, keeping the first line's position."""
+        lowered = name.lower()
+        for position, (key, _) in enumerate(self.headers):
+            if key.lower() == lowered:
+                self.headers = [pair for pair in self.headers if pair[0].lower() != lowered]
+                self.headers.insert(position, (name, value))
+                return
+        self.headers.append((name, value))
+
+    def add(self, name: str, value: str) -> None:
+        self.headers.append((name, value))
+
+    def replace_body(self, body: bytes | None) -> None:
+        if body != self.body:
+            self.body = body
+            self.body_changed = True
+
+
+Check = Callable[[Exchange], "str | None"]
+Fix = Callable[[Draft, Exchange, "FixOptions"], bool]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Rule:
+    """One row of the catalogue: what is checked, how strongly, where it is written, how to mend it."""
+
+    id: str
+    level: Level
+    summary: str
+    reference: str
+    hint: str
+    check: Check = field(repr=False)
+    statuses: frozenset[int] | None = None  # None: any status
+    phase: Phase = "head"
+    fix: Fix | None = field(default=None, repr=False)
+    fix_summary: str = ""
+    enabled_by_default: bool = True
+    fix_by_default: bool = True  # False for fixes RULES.md marks "(opt-in)"
+    quiet: bool = False  # routinely done by the stack: fixed (not raised) even in strict mode
+    fields: frozenset[str] | None = None  # any-status rule relevant only when one of these fields is present
+    methods: frozenset[str] | None = None  # any-status rule relevant only for these request methods
+    gateways: frozenset[str] | None = None  # only under these interfaces ("wsgi", "asgi")
+    content_types: frozenset[str] | None = None  # only when the media type is one of these
+    always: bool = False  # relevant to every response (kept to a bare few: the hot path pays for them)
+    needs: str = "S"
+    why: str = ""
+    examples_bad: tuple[Example, ...] = ()
+    examples_good: tuple[Example, ...] = ()
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None
+
+    @property
+    def severity(self) -> str:
+        return SEVERITY[self.level]
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready description (``statusguard rules --json``, docs tooling)."""
+        return {
+            "id": self.id,
+            "level": self.level,
+            "severity": self.severity,
+            "statuses": sorted(self.statuses) if self.statuses is not None else "any",
+            "summary": self.summary,
+            "why": self.why,
+            "reference": self.reference,
+            "hint": self.hint,
+            "phase": self.phase,
+            "needs": self.needs,
+            "fixable": self.fixable,
+            "fix": self.fix_summary or None,
+            "fix_by_default": self.fixable and self.fix_by_default,
+            "enabled_by_default": self.enabled_by_default,
+            "quiet": self.quiet,
+        }

@@ -1,0 +1,214 @@
+"""The pure checker: facts in, violations out.
+
+Charter:
+- Rule 1: no I/O, no logging, no framework import, no global state that changes. ``check`` may be
+  called from any thread, any event loop, any test.
+- Rule 2: total. No input makes it raise: a malformed response is a violation, and a rule whose
+  own code fails is skipped (the failure is returned to the caller who wants it, never raised).
+- Rule 3: dispatch is precomputed. A response costs one look-up by status, one by method, and one
+  per header name present; rules that cannot concern the response are never called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
+
+from ._model import Exchange, HeaderInput, Phase, Rule, Violation, normalise_headers
+from .catalogue import OUT_OF_RANGE, RULE_LIST
+
+__all__ = ["Dispatcher", "build_exchange", "check", "parse_status"]
+
+Gateway = Literal["wsgi", "asgi"] | None
+_PHASES: tuple[Phase, ...] = ("head", "body", "length")
+
+
+class Dispatcher:
+    """The rules that can concern a response, indexed by status, method and field name, per phase."""
+
+    __slots__ = ("_always", "_by_field", "_by_method", "_by_status", "_cache", "_out_of_range", "rules")
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        by_status: dict[int, list[Rule]] = {}
+        by_field: dict[str, list[Rule]] = {}
+        by_method: dict[str, list[Rule]] = {}
+        always: list[Rule] = []
+        out_of_range: list[Rule] = []
+        for rule in self.rules:
+            if rule.fields is not None:
+                for name in rule.fields:
+                    by_field.setdefault(name, []).append(rule)
+            elif rule.statuses is OUT_OF_RANGE:
+                out_of_range.append(rule)
+            elif rule.statuses is not None:
+                for status in rule.statuses:
+                    by_status.setdefault(status, []).append(rule)
+            elif rule.methods is not None:
+                for method in rule.methods:
+                    by_method.setdefault(method, []).append(rule)
+            else:
+                always.append(rule)
+        self._by_status = {status: tuple(rules) for status, rules in by_status.items()}
+        self._by_field = {name: tuple(rules) for name, rules in by_field.items()}
+        self._by_method = {method: tuple(rules) for method, rules in by_method.items()}
+        self._always = tuple(always)
+        self._out_of_range = tuple(out_of_range)
+        self._cache: dict[tuple[int, str, Gateway], tuple[Rule, ...]] = {}
+
+    def _base(self, status: int, method: str, gateway: Gateway) -> tuple[Rule, ...]:
+        """Rules selected by status and method alone (cached: a few hundred keys at most)."""
+        key = (status, method, gateway)
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        if 100 <= status <= 599:
+            candidates = [*self._by_status.get(status, ()), *self._by_method.get(method, ()), *self._always]
+        else:
+            candidates = [*self._out_of_range, *self._by_method.get(method, ()), *self._always]
+        selected = tuple(rule for rule in candidates if _applies(rule, status, method, gateway))
+        if len(self._cache) < 4096:  # methods are attacker-chosen: bound the cache
+            self._cache[key] = selected
+        return selected
+
+    def select(self, x: Exchange) -> list[Rule]:
+        """Every rule that concerns this exchange, in catalogue order."""
+        selected = list(self._base(x.status, x.method, x.gateway))
+        if self._by_field:
+            seen = set(selected)
+            for name in x.field_names():
+                for rule in self._by_field.get(name, ()):
+                    if rule in seen or not _applies(rule, x.status, x.method, x.gateway):
+                        continue
+                    if rule.content_types is not None and x.media_type not in rule.content_types:
+                        continue
+                    seen.add(rule)
+                    selected.append(rule)
+        return selected
+
+    def run(self, x: Exchange, phases: Sequence[Phase] = _PHASES) -> list[Violation]:
+        """Check ``x`` against the selected rules of the given phases. Never raises."""
+        violations = []
+        for rule in self.select(x):
+            if rule.phase not in phases:
+                continue
+            violation = run_rule(rule, x)
+            if violation is not None:
+                violations.append(violation)
+        return violations
+
+
+def _applies(rule: Rule, status: int, method: str, gateway: Gateway) -> bool:
+    if rule.statuses is not None:
+        in_range = 100 <= status <= 599
+        if rule.statuses is OUT_OF_RANGE:
+            if in_range:
+                return False
+        elif status not in rule.statuses:
+            return False
+    if rule.methods is not None and method not in rule.methods:
+        return False
+    return rule.gateways is None or (gateway is not None and gateway in rule.gateways)
+
+
+def run_rule(rule: Rule, x: Exchange) -> Violation | None:
+    """One rule on one exchange. A bug in a rule must not become the app's crash: it is skipped."""
+    try:
+        message = rule.check(x)
+    except Exception:  # pragma: no cover - a rule bug; the property tests hunt for these
+        return None
+    if message is None:
+        return None
+    return Violation(rule.id, rule.level, x.status, message, rule.reference, rule.hint)
+
+
+def parse_status(status: object) -> tuple[int, str | None]:
+    """``404`` → (404, None); ``'404 Not Found'`` → (404, '404 Not Found'); junk → (0, text).
+
+    The second item is the WSGI status line when one was given, for ``wsgi-status-string``.
+    """
+    if isinstance(status, bool):
+        return 0, None
+    if isinstance(status, int):
+        return status, None
+    if isinstance(status, bytes | bytearray):
+        status = bytes(status).decode("latin-1")
+    if isinstance(status, str):
+        code = status[:3]
+        if len(code) == 3 and code.isdigit() and code.isascii():
+            return int(code), status
+        return 0, status
+    return 0, None
+
+
+DEFAULT_DISPATCHER = Dispatcher(rule for rule in RULE_LIST if rule.enabled_by_default)
+
+
+def build_exchange(
+    status: int | str | bytes,
+    headers: HeaderInput,
+    body: bytes | None,
+    *,
+    method: str = "GET",
+    request_headers: HeaderInput | None = None,
+    http_version: str = "1.1",
+    allowed_methods: Iterable[str] | None = None,
+    gateway: Gateway = None,
+) -> Exchange:
+    """Normalise untrusted arguments into an ``Exchange``; never raises."""
+    code, line = parse_status(status)
+    pairs, problems = normalise_headers(headers)
+    request_pairs, _ = normalise_headers(request_headers or ())
+    if not isinstance(body, bytes | type(None)):
+        body = bytes(body) if isinstance(body, bytearray | memoryview) else None
+    methods = None
+    if allowed_methods is not None:
+        try:
+            methods = frozenset(str(m).upper() for m in allowed_methods)
+        except TypeError:
+            methods = None
+    return Exchange(
+        code,
+        pairs,
+        body=body,
+        method=method.upper() if isinstance(method, str) else "GET",
+        request_headers=request_pairs,
+        http_version=str(http_version).removeprefix("HTTP/"),
+        allowed_methods=methods,
+        gateway=gateway if gateway in ("wsgi", "asgi") else None,
+        status_line=line,
+        header_problems=problems,
+    )
+
+
+def check(
+    status: int | str | bytes,
+    headers: HeaderInput,
+    body: bytes | None = None,
+    *,
+    method: str = "GET",
+    request_headers: HeaderInput | None = None,
+    http_version: str = "1.1",
+    allowed_methods: Iterable[str] | None = None,
+    rules: Mapping[str, str] | None = None,
+    gateway: Gateway = None,
+) -> list[Violation]:
+    """Check one response against the catalogue; return its violations (empty when it is correct).
+
+    ``body`` is the complete content, or None when it was not observed (rules that need it stay
+    silent). ``allowed_methods`` is the router's knowledge of the methods served at the target.
+    ``rules`` takes the policy's selectors (``{"405-allow": "off", "200-validators": "log"}``) to
+    turn rules on or off; rules RULES.md marks opt-in are off unless selected here.
+    ``gateway`` ("wsgi"/"asgi") enables the rules specific to one interface.
+    """
+    x = build_exchange(
+        status, headers, body, method=method, request_headers=request_headers, http_version=http_version,
+        allowed_methods=allowed_methods, gateway=gateway,
+    )
+    if rules is None:
+        return DEFAULT_DISPATCHER.run(x)
+    from .policy import Action, Policy
+
+    policy = Policy(mode="log", rules=rules)
+    by_id = {rule.id: rule for rule in policy.enabled_rules}
+    return [v for v in policy.dispatcher.run(x) if policy.action(by_id[v.rule], v.status) is not Action.OFF]
