@@ -45,9 +45,17 @@ class Repair:
     remaining: list[Violation]  # violations still present (action not off)
     errors: list[tuple[str, BaseException]]  # fixes that failed with an exception (rule id, error)
 
+    original_status: int = 0
+    original_headers: list[tuple[str, str]] | None = None
+
     @property
     def changed(self) -> bool:
-        return bool(self.fixed) or self.draft.dropped or self.draft.body_changed or self.draft.status_changed
+        """Does the response to send differ from the app's? (If not, it passes through untouched.)"""
+        draft = self.draft
+        return (
+            draft.dropped or draft.body_changed or draft.status_changed
+            or draft.status != self.original_status or draft.headers != self.original_headers
+        )
 
 
 def _finish_framing(draft: Draft, x: Exchange) -> None:
@@ -135,7 +143,7 @@ def repair(
         current_x, current = _recheck(draft, x, policy, phases)
     remaining_ids = {v.rule for v in current}
     fixed = [rule_id for rule_id in dict.fromkeys(v.rule for v in found) if rule_id in tried and rule_id not in remaining_ids]
-    return Repair(draft, current_x, found, fixed, current, errors)
+    return Repair(draft, current_x, found, fixed, current, errors, x.status, x.headers)
 
 
 def _apply_hints(draft: Draft, x: Exchange, policy: Policy) -> bool:
