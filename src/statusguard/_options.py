@@ -126,7 +126,7 @@ def _retry_value(delay: object) -> str:
             raise ConfigurationError(f"retry_after={delay!r}: seconds cannot be negative; write e.g. 120")
         return str(delay)
     text = _field_value("retry_after", delay)
-    if text.isdigit() and text.isascii() or is_imf_fixdate(text):
+    if (text.isdigit() and text.isascii()) or is_imf_fixdate(text):
         return text
     raise ConfigurationError(
         f"retry_after={delay!r}: write whole seconds like 120 or an IMF-fixdate like "

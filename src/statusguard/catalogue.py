@@ -23,7 +23,7 @@ from typing import Any
 from ._fixes import add_problem_details, drop_body, make_not_storable
 from ._model import Draft, Example, Exchange, Level, Phase, Rule, escape, field_name_problem, field_value_problem
 from ._options import DEFAULT_KNOWN_METHODS, FixOptions
-from ._phrases import DEPRECATED_CODES, REASON_PHRASES, reason_phrase
+from ._phrases import REASON_PHRASES, reason_phrase
 from ._syntax import (
     format_imf_fixdate,
     is_imf_fixdate,
@@ -775,7 +775,7 @@ def _check_200_validators(x: Exchange) -> str | None:
 def _fix_200_validators(draft: Draft, x: Exchange, options: FixOptions) -> bool:
     import hashlib
 
-    if draft.body is None or x.is_head or draft.has("content-encoding") and x.body is None:
+    if draft.body is None or x.is_head or (draft.has("content-encoding") and x.body is None):
         return False
     digest = hashlib.sha256(draft.body).hexdigest()[:32]
     draft.set("ETag", f'"{digest}"')
@@ -2196,7 +2196,7 @@ _rule(
 
 def _check_retry_after(x: Exchange) -> str | None:
     for value in x.get_all("retry-after"):
-        if value.isdigit() and value.isascii() or is_imf_fixdate(value):
+        if (value.isdigit() and value.isascii()) or is_imf_fixdate(value):
             continue
         return f"Retry-After {escape(value)!r} is neither whole seconds nor an IMF-fixdate"
     return None
@@ -2510,9 +2510,7 @@ def _mistyped(problem: dict[str, Any]) -> list[str]:
         if name not in problem:
             continue
         value = problem[name]
-        if not isinstance(value, expected) or isinstance(value, bool):
-            bad.append(name)
-        elif name == "status" and not 100 <= value <= 599:
+        if not isinstance(value, expected) or isinstance(value, bool) or (name == "status" and not 100 <= value <= 599):
             bad.append(name)
     return bad
 
@@ -2644,7 +2642,7 @@ _rule(
 
 RULE_LIST: tuple[Rule, ...] = tuple(_RULES)
 RULES: Mapping[str, Rule] = {rule.id: rule for rule in RULE_LIST}
-assert len(RULES) == len(RULE_LIST), "duplicate rule id"  # noqa: S101 - import-time invariant
+assert len(RULES) == len(RULE_LIST), "duplicate rule id"
 
 # Rows of RULES.md that no middleware can check soundly, with the reason; docs/rules.md lists them.
 NOT_CHECKABLE: Mapping[str, str] = {

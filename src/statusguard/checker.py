@@ -159,8 +159,9 @@ def build_exchange(
     code, line = parse_status(status)
     pairs, problems = normalise_headers(headers)
     request_pairs, _ = normalise_headers(request_headers or ())
-    if not isinstance(body, bytes | type(None)):
-        body = bytes(body) if isinstance(body, bytearray | memoryview) else None
+    observed: object = body
+    if not isinstance(observed, bytes | type(None)):
+        body = bytes(observed) if isinstance(observed, bytearray | memoryview) else None
     methods = None
     if allowed_methods is not None:
         try:

@@ -129,7 +129,7 @@ def repair(
         for violation in todo:
             rule = RULES[violation.rule]
             tried.add(rule.id)
-            assert rule.fix is not None  # noqa: S101 - filtered above
+            assert rule.fix is not None
             status_before = draft.status
             try:
                 rule.fix(draft, current_x, policy.options)
@@ -142,7 +142,8 @@ def repair(
     if _apply_hints(draft, x, policy):
         current_x, current = _recheck(draft, x, policy, phases)
     remaining_ids = {v.rule for v in current}
-    fixed = [rule_id for rule_id in dict.fromkeys(v.rule for v in found) if rule_id in tried and rule_id not in remaining_ids]
+    found_ids = dict.fromkeys(v.rule for v in found)
+    fixed = [rule_id for rule_id in found_ids if rule_id in tried and rule_id not in remaining_ids]
     return Repair(draft, current_x, found, fixed, current, errors, x.status, x.headers)
 
 

@@ -20,7 +20,7 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable, Mapping
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from ._model import Rule
@@ -35,14 +35,12 @@ MODES = ("off", "log", "fix", "strict")
 ENV_MODE = "STATUSGUARD_MODE"
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     OFF = "off"
     LOG = "log"
     FIX = "fix"
     RAISE = "raise"
 
-    def __str__(self) -> str:
-        return self.value
 
 
 _ACTIONS = {action.value: action for action in Action}
@@ -88,7 +86,7 @@ class _Selector:
         return self.rank in (_RANK_ID, _RANK_GLOB) and self.matches(rule, 0)
 
 
-def _parse_selectors(rules: Mapping[str, Any] | None) -> list[_Selector]:
+def _parse_selectors(rules: Mapping[Any, Any] | None) -> list[_Selector]:
     if rules is None:
         return []
     if not isinstance(rules, Mapping):

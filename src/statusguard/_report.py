@@ -1,0 +1,154 @@
+"""Reporting: one log line per violation, safe to write whatever the app or the client sent.
+
+Charter: everything that leaves statusguard as text goes through here. Promises kept here:
+- credentials never reach a log: values of Authorization, Proxy-Authorization, Cookie and
+  Set-Cookie seen in the exchange are masked in every message, even if a rule quoted one;
+- control characters (CR, LF...) in logged values are escaped, so a path cannot forge log lines;
+- the same (rule, method, route or path) is logged once per interval, with a bounded memory
+  (an LRU of at most ``max_keys`` entries) however many distinct paths a client invents;
+- the ``on_violation`` hook sees every violation (no dedup); an exception in it is logged, once,
+  and never reaches the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ._model import Violation, escape
+
+__all__ = ["SENSITIVE_FIELDS", "Reporter", "ViolationContext"]
+
+logger = logging.getLogger("statusguard")
+
+SENSITIVE_FIELDS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+_REDACTED = "[redacted]"
+_MIN_SECRET = 4  # shorter values ("a=1") would mask ordinary words; they cannot identify anyone either
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationContext:
+    """Where a violation happened and what statusguard did about it (passed to ``on_violation``)."""
+
+    method: str
+    path: str
+    status: int
+    action: str  # "logged", "fixed", "raised", "unfixed" (a fix was wanted but could not be made)
+    gateway: str
+    route: str | None = None
+
+
+class Reporter:
+    def __init__(
+        self,
+        *,
+        log: logging.Logger | None = None,
+        interval: float = 60.0,
+        max_keys: int = 4096,
+        on_violation: Callable[[Violation, ViolationContext], object] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.log = log or logger
+        self.interval = interval
+        self.max_keys = max_keys
+        self.on_violation = on_violation
+        self._clock = clock
+        self._seen: OrderedDict[tuple[str, str, str], float] = OrderedDict()
+        self._lock = threading.Lock()
+        self._hook_failed = False
+        self._internal_logged: set[str] = set()
+
+    def _should_log(self, key: tuple[str, str, str]) -> bool:
+        if self.interval <= 0:
+            return True
+        now = self._clock()
+        with self._lock:
+            last = self._seen.get(key)
+            if last is not None and now - last < self.interval:
+                self._seen.move_to_end(key)
+                return False
+            self._seen[key] = now
+            self._seen.move_to_end(key)
+            while len(self._seen) > self.max_keys:
+                self._seen.popitem(last=False)
+        return True
+
+    def report(self, violation: Violation, context: ViolationContext, secrets: Iterable[str] = ()) -> None:
+        message = redact(violation.message, secrets)
+        safe = violation._replace(message=message)
+        if self.on_violation is not None:
+            try:
+                self.on_violation(safe, context)
+            except Exception:
+                if not self._hook_failed:
+                    self._hook_failed = True
+                    self.log.exception("statusguard: the on_violation hook raised; later failures are not logged")
+        key = (violation.rule, context.method, context.route or context.path)
+        if not self._should_log(key):
+            return
+        level = _log_level(violation, context.action)
+        if not self.log.isEnabledFor(level):
+            return
+        method, path = escape(context.method, 16), escape(context.path, 200)
+        self.log.log(
+            level,
+            "statusguard: [%s] %s %s %s -> %d: %s (%s; %s)",
+            violation.rule, violation.level, method, path, violation.status, escape(message, 300),
+            context.action, violation.reference,
+            extra={
+                "rule": violation.rule,
+                "level": violation.level,
+                "status": violation.status,
+                "method": method,
+                "path": path,
+                "action": context.action,
+            },
+        )
+
+    def internal_error(self, where: str, exc: BaseException) -> None:
+        """Log an error of statusguard's own, with its traceback, once per place it happened."""
+        if where in self._internal_logged:
+            return
+        self._internal_logged.add(where)
+        self.log.error(
+            "statusguard: internal error in %s; the response passes through unchecked (please report this)",
+            where, exc_info=(type(exc), exc, exc.__traceback__),
+        )
+
+
+def _log_level(violation: Violation, action: str) -> int:
+    if action == "quiet":
+        return logging.DEBUG
+    if violation.level == "MUST":
+        return logging.WARNING if action == "fixed" else logging.ERROR
+    if violation.level == "SHOULD":
+        return logging.INFO if action == "fixed" else logging.WARNING
+    return logging.INFO
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Mask every credential value (and each cookie value within it) that appears in ``text``."""
+    for secret in secrets:
+        for piece in _secret_pieces(secret):
+            if piece in text:
+                text = text.replace(piece, _REDACTED)
+    return text
+
+
+def _secret_pieces(secret: str) -> list[str]:
+    pieces = [secret.strip()]
+    # "Bearer abc", "a=1; b=2": the credential parts are worth masking on their own too.
+    for part in secret.replace(";", " ").replace(",", " ").split():
+        pieces.append(part)
+        if "=" in part:
+            pieces.append(part.split("=", 1)[1])
+    return sorted({p for p in pieces if len(p) >= _MIN_SECRET}, key=len, reverse=True)
+
+
+def secrets_of(*header_lists: Iterable[tuple[str, str]]) -> list[str]:
+    """The values of the sensitive fields in these header lists."""
+    return [value for headers in header_lists for name, value in headers if name.lower() in SENSITIVE_FIELDS]

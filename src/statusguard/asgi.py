@@ -1,0 +1,227 @@
+"""ASGI adapter: ``ASGIMiddleware(app, mode=..., rules=..., **fix_options)``.
+
+Theory of operation (pure ASGI, in the shape of Starlette's GZipMiddleware; never
+BaseHTTPMiddleware, which costs a task and a stream per request):
+- Non-HTTP scopes (websocket, lifespan) pass straight through.
+- ``http.response.start`` is forwarded at once unless a decision needs the first body message
+  (an error with no Content-Length, HEAD, 204/205/304). Then it is held until the first non-empty
+  body message (or the end), never longer: at most one body message is ever held.
+- Body messages are counted, not kept. Trailers, ``pathsend``, ``zerocopysend`` and early hints are
+  forwarded; an early hint to an HTTP/1.0 client is suppressed (RFC 9110 §15.2).
+- In log and fix modes an internal error of statusguard is logged and the response continues as
+  the app sent it. In strict mode our errors propagate. A client disconnect (an exception from the
+  server's ``send``) propagates as it would without us; nothing is left behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from typing import Any
+
+from ._model import Violation
+from ._report import Reporter, ViolationContext
+from .engine import Decision, Inspection
+from .errors import ConfigurationError, StatusViolationError
+from .policy import Policy
+
+__all__ = ["ASGIMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_STATE_KEY = "statusguard.violations"
+
+
+class ASGIMiddleware:
+    """Check (and per the policy log, fix or raise on) every HTTP response of an ASGI app."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        mode: str | None = None,
+        rules: Mapping[str, str] | None = None,
+        *,
+        on_violation: Callable[[Violation, ViolationContext], object] | None = None,
+        allowed_methods: Callable[[Scope], Iterable[str] | None] | None = None,
+        log_interval: float = 60.0,
+        **fix_options: Any,
+    ) -> None:
+        self.app = app
+        self.policy = Policy(mode, rules, **fix_options)
+        self.reporter = Reporter(interval=log_interval, on_violation=on_violation)
+        if allowed_methods is not None and not callable(allowed_methods):
+            raise ConfigurationError(
+                f"allowed_methods={allowed_methods!r}: expected a callable taking the scope and returning the "
+                "methods served at its path (or None), e.g. statusguard.contrib.starlette.allowed_methods(app)"
+            )
+        self.allowed_methods = allowed_methods
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.policy.mode == "off":
+            await self.app(scope, receive, send)
+            return
+        responder = _Responder(self, scope, send)
+        await self.app(scope, receive, responder.send)
+        await responder.app_returned()
+
+
+class _Responder:
+    __slots__ = (
+        "broken", "decision", "held_start", "inspection", "middleware", "scope", "sent", "server_send", "strict",
+        "violations",
+    )
+
+    def __init__(self, middleware: ASGIMiddleware, scope: Scope, send: Send) -> None:
+        self.middleware = middleware
+        self.scope = scope
+        self.server_send = send
+        self.strict = middleware.policy.mode == "strict"
+        self.inspection: Inspection | None = None
+        self.held_start: Message | None = None
+        self.decision: Decision | None = None
+        self.broken = False
+        self.sent = 0
+        self.violations: list[Violation] = []
+        state = scope.get("state")
+        if isinstance(state, MutableMapping):
+            state[_STATE_KEY] = self.violations
+        else:
+            scope["state"] = {_STATE_KEY: self.violations}
+
+    async def send(self, message: Message) -> None:
+        kind = message.get("type")
+        if self.broken:
+            await self.server_send(message)
+        elif kind == "http.response.start":
+            await self._start(message)
+        elif kind == "http.response.body":
+            await self._body(message)
+        elif kind in ("http.response.pathsend", "http.response.zerocopysend"):
+            await self._file(message)
+        elif kind == "http.response.early_hint" and self.scope.get("http_version") == "1.0":
+            return  # 1xx-not-to-http10: an HTTP/1.0 client would take it as the final response
+        else:
+            await self.server_send(message)
+
+    # -- start --------------------------------------------------------------------------------
+    async def _start(self, message: Message) -> None:
+        try:
+            inspection = self._new_inspection()
+            hold = inspection.begin(message.get("status"), message.get("headers") or ())
+        except Exception as exc:
+            self._internal_error("http.response.start", exc)
+            await self.server_send(message)
+            return
+        self.held_start = message
+        if not hold:
+            self._decide(None, None)
+            await self._flush_start()
+
+    def _new_inspection(self) -> Inspection:
+        scope = self.scope
+        callable_methods = self.middleware.allowed_methods
+        raw_path = scope.get("path")
+        path = (scope.get("root_path") or "") + raw_path if isinstance(raw_path, str) else "?"
+        self.inspection = Inspection(
+            self.middleware.policy,
+            self.middleware.reporter,
+            method=str(scope.get("method", "GET")).upper(),
+            path=path,
+            request_headers=[
+                (bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in scope.get("headers") or ()
+            ],
+            http_version=str(scope.get("http_version", "1.1")),
+            gateway="asgi",
+            allowed_methods=(lambda: callable_methods(scope)) if callable_methods is not None else None,
+            violations=self.violations,
+        )
+        return self.inspection
+
+    def _decide(self, body: bytes | None, has_body: bool | None, complete: bool = False) -> None:
+        if self.broken or self.inspection is None:
+            return
+        try:
+            self.decision = self.inspection.decide(body, has_body, complete=complete)
+        except StatusViolationError:
+            raise
+        except Exception as exc:
+            self._internal_error("decide", exc)
+
+    async def _flush_start(self) -> None:
+        message = self.held_start
+        if message is None:
+            return
+        self.held_start = None
+        decision = self.decision
+        if not self.broken and decision is not None and decision.changed:
+            message = dict(message)
+            message["status"] = decision.status
+            message["headers"] = [
+                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in decision.headers
+            ]
+            if decision.drop_body or decision.replace_body is not None:
+                message.pop("trailers", None)  # no trailers on a body we own (RULES.md §3.20)
+        await self.server_send(message)
+
+    # -- body ---------------------------------------------------------------------------------
+    async def _body(self, message: Message) -> None:
+        body = message.get("body", b"")
+        more = bool(message.get("more_body", False))
+        if self.held_start is not None:
+            if not body and more:
+                return  # an empty chunk carries nothing; keep holding until content or the end
+            if more:
+                self._decide(None, True)
+            else:
+                self._decide(bytes(body), None, complete=True)
+            await self._flush_start()
+        decision = self.decision
+        if not self.broken and decision is not None:
+            if decision.replace_body is not None:
+                if not more:
+                    await self.server_send({"type": "http.response.body", "body": decision.replace_body})
+                return
+            if decision.drop_body:
+                if not more:  # ASGI still needs one final body message (RULES.md §3.20)
+                    await self.server_send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+        self.sent += len(body)
+        await self.server_send(message)
+        if not more:
+            self._end()
+
+    async def _file(self, message: Message) -> None:
+        if self.held_start is not None:
+            self._decide(None, True)
+            await self._flush_start()
+        decision = self.decision
+        if not self.broken and decision is not None and (decision.drop_body or decision.replace_body is not None):
+            body = decision.replace_body or b""
+            await self.server_send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        await self.server_send(message)
+
+    def _end(self) -> None:
+        if self.broken or self.inspection is None or self.decision is None:
+            return
+        try:
+            self.inspection.end(self.sent)
+        except StatusViolationError:
+            raise
+        except Exception as exc:
+            self._internal_error("end", exc)
+
+    async def app_returned(self) -> None:
+        """The app returned while its head was still held (it sent no body message): send it as is."""
+        if self.held_start is not None:
+            message, self.held_start = self.held_start, None
+            await self.server_send(message)
+
+    def _internal_error(self, where: str, exc: BaseException) -> None:
+        if self.strict:
+            raise exc
+        self.broken = True
+        self.middleware.reporter.internal_error(f"ASGIMiddleware.{where}", exc)

@@ -1,0 +1,231 @@
+"""The inspection of one response as it passes through a middleware: sans-I/O, shared by both adapters.
+
+Charter: this file knows the order of events of a response (start, body chunks, end) and what to
+decide at each, but nothing about WSGI or ASGI message shapes (the adapters translate) and nothing
+about HTTP semantics (the catalogue). Its three calls are:
+
+    begin(status, headers)  -> is the first body chunk needed before the head can be sent?
+    decide(body, has_body)  -> the head (and, if replaced, the body) to send; may raise in strict mode
+    end(total_length)       -> the length-phase checks (Content-Length true?) on what was sent
+
+Strict-mode errors are raised from ``decide`` before a byte leaves, or from ``end`` (the only
+rules left then are about the bytes already sent). Every other outcome is logged through the
+Reporter. A response that breaks no rule is reported as unchanged, so that the adapter forwards
+the app's own objects, byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ._model import Exchange, Phase, Violation, normalise_headers
+from ._phrases import reason_phrase
+from ._report import Reporter, ViolationContext, secrets_of
+from .catalogue import RULES
+from .checker import parse_status
+from .errors import StatusViolationError
+from .fixer import repair
+from .policy import Action, Policy
+
+__all__ = ["Decision", "Inspection"]
+
+_DECIDE_PHASES: tuple[Phase, ...] = ("head", "body")
+_COMPLETE_PHASES: tuple[Phase, ...] = ("head", "body", "length")
+_LENGTH_PHASE: tuple[Phase, ...] = ("length",)
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+@dataclass(slots=True)
+class Decision:
+    """What to send for the head of the response, and what to do with the app's body."""
+
+    changed: bool = False  # False: forward the app's own status/header objects untouched
+    status: int = 0
+    status_line: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    replace_body: bytes | None = None  # send this instead of the app's (empty) body
+    drop_body: bool = False  # send no content at all
+    violations: list[Violation] = field(default_factory=list)
+
+
+class Inspection:
+    """One response's journey through the middleware."""
+
+    __slots__ = (
+        "_allowed_methods",
+        "_complete",
+        "_sent_headers",
+        "_sent_status",
+        "decision",
+        "exchange",
+        "gateway",
+        "http_version",
+        "method",
+        "path",
+        "policy",
+        "reporter",
+        "request_headers",
+        "violations",
+    )
+
+    def __init__(
+        self,
+        policy: Policy,
+        reporter: Reporter,
+        *,
+        method: str,
+        path: str,
+        request_headers: list[tuple[str, str]],
+        http_version: str,
+        gateway: Literal["wsgi", "asgi"],
+        allowed_methods: Callable[[], Iterable[str] | None] | None = None,
+        violations: list[Violation] | None = None,
+    ) -> None:
+        self.policy = policy
+        self.reporter = reporter
+        self.method = method
+        self.path = path
+        self.request_headers = request_headers
+        self.http_version = http_version
+        self.gateway = gateway
+        self._allowed_methods = allowed_methods
+        self.exchange: Exchange | None = None
+        self.decision: Decision | None = None
+        self.violations = violations if violations is not None else []
+        self._complete = False
+        self._sent_status = 0
+        self._sent_headers: list[tuple[str, str]] = []
+
+    # -- head ---------------------------------------------------------------------------------
+    def begin(self, status: object, headers: Iterable[object]) -> bool:
+        """Record the app's status and headers; return True when the first body chunk is needed."""
+        code, line = parse_status(status)
+        pairs, problems = normalise_headers(headers)
+        self.exchange = x = Exchange(
+            code, pairs, method=self.method, request_headers=self.request_headers,
+            http_version=self.http_version, gateway=self.gateway,
+            status_line=line if self.gateway == "wsgi" else None, header_problems=problems,
+        )
+        self.decision = None
+        self._complete = False
+        if not x.is_head and code not in _NO_BODY_STATUSES and not 100 <= code < 200:
+            declared = x.get_all("content-length")
+            if len(declared) == 1 and declared[0].isdigit() and declared[0].isascii():
+                x.has_body = int(declared[0]) > 0  # the app's declaration; checked against the bytes at the end
+        if x.has_body is not None:
+            return False
+        policy = self.policy
+        return any(
+            rule.phase == "body" and policy.action(rule, code) is not Action.OFF
+            for rule in policy.dispatcher.select(x)
+        )
+
+    def decide(self, body: bytes | None = None, has_body: bool | None = None, *, complete: bool = False) -> Decision:
+        """Check with what is known of the body now; repair per the policy; raise in strict mode.
+
+        ``body`` is the whole content when ``complete``; otherwise None (or the first chunk, used
+        only to know whether content exists).
+        """
+        x = self.exchange
+        assert x is not None, "begin() first"
+        if complete and body is not None:
+            x.body, x.body_length, x.has_body = body, len(body), len(body) > 0
+        elif has_body is not None:
+            x.has_body = has_body
+        self._complete = complete
+        if self._wants_router(x):
+            x.allowed_methods = self._router_methods()
+        phases = _COMPLETE_PHASES if complete else _DECIDE_PHASES
+        policy = self.policy
+        found = [
+            v for v in policy.dispatcher.run(x, phases) if policy.action(RULES[v.rule], v.status) is not Action.OFF
+        ]
+        decision = Decision(status=x.status)
+        self.decision = decision
+        if not found:
+            self._sent_status, self._sent_headers = x.status, x.headers
+            return decision
+        to_raise = [v for v in found if policy.action(RULES[v.rule], v.status) is Action.RAISE]
+        result = repair(x, policy, phases, found)
+        for rule_id, error in result.errors:
+            self.reporter.internal_error(f"the fix of {rule_id}", error)
+        fixed = set(result.fixed)
+        for violation in found:
+            action = policy.action(RULES[violation.rule], violation.status)
+            if action is Action.RAISE:
+                taken = "raised"
+            elif violation.rule in fixed:
+                taken = "quiet" if RULES[violation.rule].quiet else "fixed"
+            elif action is Action.FIX:
+                taken = "unfixed"
+            else:
+                taken = "logged"
+            self._report(violation, taken)
+        decision.violations = found
+        if to_raise:
+            raise StatusViolationError(to_raise, method=self.method, path=self.path)
+        draft = result.draft
+        if result.changed:
+            decision.changed = True
+            decision.status = draft.status
+            decision.status_line = f"{draft.status} {reason_phrase(draft.status)}"
+            decision.headers = list(draft.headers)
+            decision.drop_body = draft.dropped
+            if (draft.body_changed and draft.body and not x.body) or (draft.body_changed and draft.body is not None and x.body is not None):
+                decision.replace_body = draft.body
+        self._sent_status = decision.status
+        self._sent_headers = decision.headers if decision.changed else x.headers
+        return decision
+
+    # -- end ----------------------------------------------------------------------------------
+    def end(self, total_length: int) -> None:
+        """The body has ended: check what was sent (length phase), unless it was already checked whole."""
+        x = self.exchange
+        decision = self.decision
+        if x is None or decision is None or self._complete:
+            return
+        if decision.drop_body or decision.replace_body is not None:
+            return
+        sent = Exchange(
+            self._sent_status, self._sent_headers, body_length=total_length, method=x.method,
+            request_headers=x.request_headers, http_version=x.http_version, gateway=x.gateway,
+        )
+        policy = self.policy
+        found = [
+            v for v in policy.dispatcher.run(sent, _LENGTH_PHASE)
+            if policy.action(RULES[v.rule], v.status) is not Action.OFF
+        ]
+        to_raise = []
+        for violation in found:
+            action = policy.action(RULES[violation.rule], violation.status)
+            # Nothing can be repaired once the head is sent: a wanted fix is reported as not made.
+            taken = "raised" if action is Action.RAISE else "unfixed" if action is Action.FIX else "logged"
+            self._report(violation, taken)
+            if action is Action.RAISE:
+                to_raise.append(violation)
+        if to_raise:
+            raise StatusViolationError(to_raise, method=self.method, path=self.path)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _report(self, violation: Violation, taken: str) -> None:
+        self.violations.append(violation)
+        x = self.exchange
+        secrets = secrets_of(self.request_headers, x.headers if x is not None else ())
+        context = ViolationContext(self.method, self.path, violation.status, taken, self.gateway)
+        self.reporter.report(violation, context, secrets)
+
+    @staticmethod
+    def _wants_router(x: Exchange) -> bool:
+        return x.status == 405 or (x.method == "OPTIONS" and 200 <= x.status < 300) or x.has("allow")
+
+    def _router_methods(self) -> frozenset[str] | None:
+        if self._allowed_methods is None:
+            return None
+        try:
+            methods = self._allowed_methods()
+            return frozenset(str(m).upper() for m in methods) if methods is not None else None
+        except Exception as exc:
+            self.reporter.internal_error("the allowed_methods callable", exc)
+            return None

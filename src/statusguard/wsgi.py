@@ -1,0 +1,321 @@
+"""WSGI adapter: ``WSGIMiddleware(app, mode=..., rules=..., **fix_options)``.
+
+Theory of operation (PEP 3333; werkzeug's LintMiddleware is the model for observing a response
+without disturbing it):
+- ``start_response`` is wrapped. The head is checked when the app calls it, so strict mode raises
+  before a byte leaves. When a decision needs the first body chunk (an error with no
+  Content-Length, HEAD, 204/205/304), the call to the server's ``start_response`` is deferred to
+  the first iteration, which PEP 3333 allows.
+- The legacy ``write()`` callable is wrapped the same way.
+- The returned iterable is wrapped to count bytes (never to keep them) and to forward ``close()``
+  exactly once, whatever raised. A ``wsgi.file_wrapper`` object passes through untouched when
+  nothing about its body needs deciding.
+- In log and fix modes an internal error of statusguard is logged and the response continues as
+  the app sent it. In strict mode our errors propagate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._model import Violation
+from ._report import Reporter, ViolationContext
+from .engine import Decision, Inspection
+from .errors import ConfigurationError, StatusViolationError
+from .policy import Policy
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+__all__ = ["WSGIMiddleware"]
+
+_ENVIRON_KEY = "statusguard.violations"
+_MAX_WHOLE_BODY = 256 * 1024  # a list/tuple body up to this size is checked whole (it is already in memory)
+
+
+class WSGIMiddleware:
+    """Check (and per the policy log, fix or raise on) every response of a WSGI app."""
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        mode: str | None = None,
+        rules: Mapping[str, str] | None = None,
+        *,
+        on_violation: Callable[[Violation, ViolationContext], object] | None = None,
+        allowed_methods: Callable[[WSGIEnvironment], Iterable[str] | None] | None = None,
+        log_interval: float = 60.0,
+        **fix_options: Any,
+    ) -> None:
+        self.app = app
+        self.policy = Policy(mode, rules, **fix_options)
+        self.reporter = Reporter(interval=log_interval, on_violation=on_violation)
+        if allowed_methods is not None and not callable(allowed_methods):  # type: ignore[redundant-expr,unused-ignore]
+            raise ConfigurationError(
+                f"allowed_methods={allowed_methods!r}: expected a callable taking the environ and returning "
+                "the methods served at its path (or None), e.g. statusguard.contrib.flask.allowed_methods(app)"
+            )
+        self.allowed_methods = allowed_methods
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self.policy.mode == "off":
+            return self.app(environ, start_response)
+        return _Responder(self, environ, start_response).run()
+
+
+class _Responder:
+    """Per-request state: one instance per call, never shared (WSGI servers are threaded)."""
+
+    def __init__(self, middleware: WSGIMiddleware, environ: WSGIEnvironment, start_response: StartResponse) -> None:
+        self.middleware = middleware
+        self.environ = environ
+        self.server_start_response = start_response
+        self.strict = middleware.policy.mode == "strict"
+        self.inspection: Inspection | None = None
+        self.broken = False  # an internal error: pass everything through from here on
+        self.app_status: str = ""
+        self.app_headers: list[tuple[str, str]] = []
+        self.app_exc_info: OptExcInfo | None = None
+        self.hold = False
+        self.started = False  # the server's start_response has been called
+        self.decision: Decision | None = None
+        self.server_write: Callable[[bytes], object] | None = None
+        self.sent = 0
+        violations: list[Violation] = []
+        environ[_ENVIRON_KEY] = violations
+        self.violations = violations
+
+    # -- the app's view -----------------------------------------------------------------------
+    def run(self) -> Iterable[bytes]:
+        result = self.middleware.app(self.environ, self.start_response)
+        file_wrapper = self.environ.get("wsgi.file_wrapper")
+        if (
+            self.started and not self.hold and isinstance(file_wrapper, type) and isinstance(result, file_wrapper)
+            and (self.broken or self.decision is None or not (self.decision.drop_body or self.decision.replace_body))
+        ):
+            return result  # let the server use sendfile; the server frames what it sends
+        return _GuardedIterable(self, result)
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+    ) -> Callable[[bytes], object]:
+        if exc_info is not None and self.started:
+            # PEP 3333: headers already gone to the server; it re-raises if they were sent.
+            return self.server_start_response(status, headers, exc_info)
+        self.app_status, self.app_headers, self.app_exc_info = status, headers, exc_info
+        self.decision = None
+        if self.broken:
+            return self._start_server_passthrough()
+        try:
+            inspection = self._new_inspection()
+            self.hold = inspection.begin(status, headers)
+        except Exception as exc:
+            self._internal_error("start_response", exc)
+            return self._start_server_passthrough()
+        if not self.hold:
+            self._decide(None, None)
+            self._start_server()
+        return self.write
+
+    def write(self, data: bytes) -> object:
+        if not self.started:
+            if data == b"" and not self.broken:
+                return None  # nothing to decide on yet
+            self._decide(None, True)
+            self._start_server()
+        decision = self.decision
+        if decision is not None and not self.broken and (decision.drop_body or decision.replace_body is not None):
+            return None
+        self.sent += len(data)
+        assert self.server_write is not None
+        return self.server_write(data)
+
+    # -- decisions ----------------------------------------------------------------------------
+    def _new_inspection(self) -> Inspection:
+        environ = self.environ
+        callable_methods = self.middleware.allowed_methods
+        self.inspection = Inspection(
+            self.middleware.policy,
+            self.middleware.reporter,
+            method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
+            path=str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", "")),
+            request_headers=_request_headers(environ),
+            http_version=str(environ.get("SERVER_PROTOCOL", "HTTP/1.1")).removeprefix("HTTP/"),
+            gateway="wsgi",
+            allowed_methods=(lambda: callable_methods(environ)) if callable_methods is not None else None,
+            violations=self.violations,
+        )
+        return self.inspection
+
+    def _decide(self, body: bytes | None, has_body: bool | None, complete: bool = False) -> None:
+        if self.broken or self.inspection is None:
+            return
+        try:
+            self.decision = self.inspection.decide(body, has_body, complete=complete)
+        except Exception as exc:
+            if isinstance(exc, StatusViolationError) or self.strict:
+                raise
+            self._internal_error("decide", exc)
+
+    def _start_server(self) -> None:
+        decision = self.decision
+        if self.broken or decision is None or not decision.changed:
+            self._start_server_passthrough()
+            return
+        self.started = True
+        self.server_write = self.server_start_response(decision.status_line, decision.headers, self.app_exc_info)
+
+    def _start_server_passthrough(self) -> Callable[[bytes], object]:
+        self.started = True
+        self.server_write = self.server_start_response(self.app_status, self.app_headers, self.app_exc_info)
+        return self.write
+
+    def _internal_error(self, where: str, exc: BaseException) -> None:
+        if self.strict:
+            raise exc
+        self.broken = True
+        self.middleware.reporter.internal_error(f"WSGIMiddleware.{where}", exc)
+
+    def end(self) -> None:
+        if self.broken or self.inspection is None or self.decision is None:
+            return
+        try:
+            self.inspection.end(self.sent)
+        except Exception as exc:
+            if isinstance(exc, StatusViolationError) or self.strict:
+                raise
+            self._internal_error("end", exc)
+
+
+class _GuardedIterable:
+    """Wraps the app's iterable: decides on the first chunk if needed, counts, forwards close()."""
+
+    def __init__(self, responder: _Responder, result: Iterable[bytes]) -> None:
+        self.responder = responder
+        self.result = result
+        self.iterator: Iterator[bytes] | None = None
+        self.pending: list[bytes] = []
+        self.finished = False
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        responder = self.responder
+        if self.iterator is None:
+            self.iterator = iter(self.result)
+            if not responder.started:
+                self._first()
+            elif self._owned_body():
+                # Decided at start_response (e.g. from Content-Length: 0): our body replaces the app's.
+                replacement = responder.decision.replace_body if responder.decision is not None else None
+                self.pending = [replacement] if replacement else []
+                self.finished = True
+        if self.pending:
+            return self.pending.pop(0)
+        if self.finished:
+            raise StopIteration
+        if self._owned_body():
+            self._finish()
+            raise StopIteration
+        try:
+            chunk = next(self.iterator)
+        except StopIteration:
+            self._finish()
+            raise
+        responder.sent += len(chunk)
+        return chunk
+
+    def _owned_body(self) -> bool:
+        decision = self.responder.decision
+        return not self.responder.broken and decision is not None and (
+            decision.drop_body or decision.replace_body is not None
+        )
+
+    def _first(self) -> None:
+        """The head was held (or the app calls start_response lazily): decide with the first chunk."""
+        responder = self.responder
+        assert self.iterator is not None
+        result = self.result
+        if isinstance(result, list | tuple) and all(isinstance(c, bytes) for c in result) \
+                and sum(len(c) for c in result) <= _MAX_WHOLE_BODY:
+            # The whole body is already in memory: check it whole (consume our iterator copy).
+            body = b"".join(result)
+            self.iterator = iter(())
+            if not responder.started:
+                if not responder.app_status:
+                    raise AssertionError("the WSGI app returned without calling start_response")
+                responder._decide(body, None, complete=True)
+                responder._start_server()
+            decision = responder.decision
+            if responder.broken or decision is None:
+                self.pending = [c for c in result if c]
+            elif decision.drop_body:
+                self.pending = []
+            elif decision.replace_body is not None:
+                self.pending = [decision.replace_body]
+            else:
+                self.pending = [c for c in result if c]
+            self.finished = True  # checked whole in decide(): no length phase left for end()
+            return
+        first = b""
+        exhausted = False
+        while not first:
+            try:
+                first = next(self.iterator)
+            except StopIteration:
+                exhausted = True
+                break
+        if not responder.started:
+            if not responder.app_status:
+                raise AssertionError("the WSGI app returned without calling start_response")
+            if exhausted:
+                responder._decide(first, None, complete=True)
+            else:
+                responder._decide(None, True)
+            responder._start_server()
+        decision = responder.decision
+        replaced = not responder.broken and decision is not None and decision.replace_body is not None
+        dropped = not responder.broken and decision is not None and decision.drop_body
+        if replaced:
+            assert decision is not None
+            assert decision.replace_body is not None
+            self.pending = [decision.replace_body]
+            self.finished = True
+        elif dropped:
+            self.finished = True
+        elif first:
+            responder.sent += len(first)
+            self.pending = [first]
+        if exhausted:
+            self.finished = True
+            if not replaced and not dropped:
+                self.responder.end()
+
+    def _finish(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self.responder.end()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        close = getattr(self.result, "close", None)
+        if close is not None:
+            close()
+
+
+def _request_headers(environ: WSGIEnvironment) -> list[tuple[str, str]]:
+    headers = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_") and isinstance(value, str):
+            headers.append((key[5:].replace("_", "-").lower(), value))
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and isinstance(value, str) and value:
+            headers.append((key.replace("_", "-").lower(), value))
+    return headers
+
