@@ -8,7 +8,7 @@ looks at costs no parsing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -42,6 +42,7 @@ HeaderInput = Iterable[Any]  # (name, value) pairs of str or bytes; anything els
 
 _TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _CTL_FORBIDDEN = frozenset("\r\n\x00")
+_MAX_PROBLEMS = 20  # a hostile header list must not turn into a megabyte of messages
 
 
 class Violation(NamedTuple):
@@ -81,10 +82,23 @@ def normalise_headers(headers: HeaderInput) -> tuple[list[tuple[str, str]], list
     """
     pairs: list[tuple[str, str]] = []
     problems: list[tuple[str, str]] = []
+    overflow: dict[str, int] = {}
+
+    def report(rule: str, text: str) -> None:
+        # A hostile header list must not become a megabyte of messages: a few per rule, then a count.
+        if sum(1 for reported, _ in problems if reported == rule) < _MAX_PROBLEMS:
+            problems.append((rule, text))
+        else:
+            overflow[rule] = overflow.get(rule, 0) + 1
+
+    message = f"the header list is a {type(headers).__name__}, not a list of (name, value) pairs"
+    # A str or bytes iterates as characters and a dict as its keys: either would be silently misread
+    # (a two-character key unpacks as a name and a value), so both are reported whole.
+    if isinstance(headers, str | bytes | bytearray | memoryview | Mapping):
+        return pairs, [("field-name-syntax", message)]
     try:
         iterator = iter(headers)
-    except TypeError:
-        message = f"the header list is a {type(headers).__name__}, not a list of (name, value) pairs"
+    except Exception:
         return pairs, [("field-name-syntax", message)]
     index = -1
     while True:
@@ -93,32 +107,37 @@ def normalise_headers(headers: HeaderInput) -> tuple[list[tuple[str, str]], list
         except StopIteration:
             break
         except Exception as exc:  # an app's broken iterable is reported, not propagated
-            problems.append(("field-name-syntax", f"iterating the header list failed: {type(exc).__name__}"))
+            report("field-name-syntax", f"iterating the header list failed: {type(exc).__name__}")
             break
         index += 1
+        if isinstance(entry, str | bytes | bytearray | memoryview):  # "ab" would unpack as ("a", "b")
+            report("field-name-syntax", f"header #{index} is {_describe(entry)}, not a (name, value) pair")
+            continue
         try:
             name_raw, value_raw = entry
-        except (TypeError, ValueError):
-            problems.append(("field-name-syntax", f"header #{index} is {_describe(entry)}, not a (name, value) pair"))
+        except Exception:
+            report("field-name-syntax", f"header #{index} is {_describe(entry)}, not a (name, value) pair")
             continue
         name = _decode(name_raw)
         value = _decode(value_raw)
         if name is None or value is None:
-            problems.append((
+            report(
                 "field-name-syntax",
                 f"header #{index} has a {type(name_raw).__name__} name and a {type(value_raw).__name__} "
                 "value; both must be str or bytes",
-            ))
+            )
             continue
         if name not in _KNOWN_GOOD_NAMES:
             name_problem = field_name_problem(name)
             if name_problem is not None:
-                problems.append(("field-name-syntax", name_problem))
+                report("field-name-syntax", name_problem)
         if not (value.isascii() and value.isprintable()):
             value_problem = field_value_problem(name, value)
             if value_problem is not None:
-                problems.append(("field-value-syntax", value_problem))
+                report("field-value-syntax", value_problem)
         pairs.append((name, value))
+    for rule, count in overflow.items():
+        problems.append((rule, f"and {count} more"))
     return pairs, problems
 
 
@@ -134,7 +153,10 @@ _KNOWN_GOOD_NAMES = frozenset(
 
 
 def _describe(entry: object) -> str:
-    text = repr(entry)
+    try:
+        text = repr(entry)
+    except Exception:  # an app object with a broken __repr__ is still only reported
+        text = f"a {type(entry).__name__}"
     return text if len(text) <= 40 else text[:37] + "..."
 
 

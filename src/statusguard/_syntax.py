@@ -37,9 +37,15 @@ _DIGITS = re.compile(r"[0-9]+")
 _OWS = " \t"
 
 # IMF-fixdate = day-name "," SP date1 SP time-of-day SP GMT  (RFC 9110 §5.6.7): fixed width, case-sensitive.
+# [0-9], not \d: \d also matches non-ASCII digits (e.g. Arabic-Indic), which int() would accept.
 _IMF_FIXDATE = re.compile(
-    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
-    r"(\d\d):(\d\d):(\d\d) GMT"
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([0-9]{4}) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT"
+)
+# rfc850-date = day-name-l "," SP date2 SP time-of-day SP GMT, date2 = day "-" month "-" 2DIGIT (RFC 9110 §5.6.7)
+_RFC850_DATE = re.compile(
+    r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), ([0-9]{2})-"
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT"
 )
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -182,15 +188,34 @@ def parse_http_date(value: str) -> datetime | None:
     strict = parse_imf_fixdate(value)
     if strict is not None:
         return strict
-    if len(value) > 64:
+    if len(value) > 64 or not value.isascii():
         return None
+    rfc850 = _RFC850_DATE.fullmatch(value)
+    if rfc850 is not None:
+        return _parse_rfc850(rfc850)
     try:
         parsed = parsedate_to_datetime(value)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)  # a lenient parse of a zone offset can leave datetime's range
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+
+
+def _parse_rfc850(match: re.Match[str]) -> datetime | None:
+    """RFC 9110 §5.6.7: a two-digit year more than 50 years in the future is in the past century.
+
+    (``email.utils`` puts 69-99 in the 1900s and 00-68 in the 2000s, whatever today's date.)
+    """
+    day, month, year2, hour, minute, second = match.groups()
+    now = datetime.now(UTC)
+    year = now.year // 100 * 100 + int(year2)
+    if year > now.year + 50:
+        year -= 100
+    try:
+        return datetime(year, _MONTHS.index(month) + 1, int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def format_imf_fixdate(moment: datetime) -> str:
@@ -228,7 +253,9 @@ def parse_content_range(value: str) -> ContentRange | None:
     if length_part == "*":
         length = None
     elif _DIGITS.fullmatch(length_part):
-        length = int(length_part)
+        length = _to_int(length_part)
+        if length is None:
+            return None
     else:
         return None
     if range_part == "*":
@@ -238,10 +265,21 @@ def parse_content_range(value: str) -> ContentRange | None:
     first_s, dash, last_s = range_part.partition("-")
     if not dash or not _DIGITS.fullmatch(first_s) or not _DIGITS.fullmatch(last_s):
         return None
-    first, last = int(first_s), int(last_s)
+    first, last = _to_int(first_s), _to_int(last_s)
+    if first is None or last is None:
+        return None
     if last < first or (length is not None and length <= last):
         return None
     return ContentRange(unit.lower(), first, last, length)
+
+
+def _to_int(digits: str) -> int | None:
+    """ASCII digits of any size Python will convert (arbitrary precision up to the interpreter's
+    int/str conversion limit, sys.get_int_max_str_digits: 4300 digits by default); None beyond it."""
+    try:
+        return int(digits.lstrip("0") or "0")
+    except ValueError:
+        return None
 
 
 def parse_byte_ranges(value: str) -> list[str] | None:

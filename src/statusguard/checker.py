@@ -158,21 +158,25 @@ def build_exchange(
     """Normalise untrusted arguments into an ``Exchange``; never raises."""
     code, line = parse_status(status)
     pairs, problems = normalise_headers(headers)
-    request_pairs, _ = normalise_headers(request_headers or ())
+    if isinstance(request_headers, Mapping):  # a convenience for callers: {"Range": "bytes=0-1"}
+        request_headers = list(request_headers.items())
+    request_pairs, _ = normalise_headers(() if request_headers is None else request_headers)
     observed: object = body
     if not isinstance(observed, bytes | type(None)):
         body = bytes(observed) if isinstance(observed, bytearray | memoryview) else None
     methods = None
     if allowed_methods is not None:
+        if isinstance(allowed_methods, str):  # "GET, POST" is one value, not the characters G, E, T...
+            allowed_methods = [m for m in (part.strip(" \t") for part in allowed_methods.split(",")) if m]
         try:
             methods = frozenset(str(m).upper() for m in allowed_methods)
-        except TypeError:
+        except Exception:  # router knowledge that cannot be read is no knowledge
             methods = None
     return Exchange(
         code,
         pairs,
         body=body,
-        method=method.upper() if isinstance(method, str) else "GET",
+        method=method if isinstance(method, str) else "GET",  # case-sensitive (RFC 9110 §9.1): "get" is not GET
         request_headers=request_pairs,
         http_version=str(http_version).removeprefix("HTTP/"),
         allowed_methods=methods,

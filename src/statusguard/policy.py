@@ -97,7 +97,7 @@ def _parse_selectors(rules: Mapping[Any, Any] | None) -> list[_Selector]:
     for key, value in rules.items():
         if not isinstance(key, str):
             key = str(key) if isinstance(key, int) else repr(key)
-        action = _ACTIONS.get(value.lower() if isinstance(value, str) else value)
+        action = _ACTIONS.get(value.lower()) if isinstance(value, str) else None
         if action is None:
             raise ConfigurationError(
                 f"rules[{key!r}]={value!r} is not an action; valid actions: {', '.join(_ACTIONS)}"
