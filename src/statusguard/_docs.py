@@ -51,11 +51,6 @@ REGENERATE = "python -m statusguard._docs"
 _BODY_CHARS = 400
 _BODY_LINES = 12
 _HEADER_VALUE_CHARS = 200
-_PHASES = {
-    "head": "head (status and headers)",
-    "body": "body (needs the content)",
-    "length": "length (needs the full body size)",
-}
 _GATEWAYS = {"wsgi": "WSGI", "asgi": "ASGI"}
 
 
@@ -173,12 +168,6 @@ def _default_text(rule: Rule) -> str:
     return "on by default" if rule.enabled_by_default else "opt-in (off by default)"
 
 
-def _fix_text(rule: Rule) -> str:
-    if not rule.fixable:
-        return "report only"
-    return "on by default" if rule.fix_by_default else "opt-in"
-
-
 # Examples ------------------------------------------------------------------------------------
 
 
@@ -186,7 +175,7 @@ def _status_line(status: int | str, http_version: str) -> str:
     version = http_version if http_version in ("2", "3") else "1.1"
     if isinstance(status, str):
         return f"HTTP/{version} {escape(status)}"  # a WSGI status string goes on the wire verbatim
-    phrase = REASON_PHRASES.get(status)
+    phrase = REASON_PHRASES.get(status) if version == "1.1" else None  # HTTP/2 and HTTP/3 have no phrase
     return f"HTTP/{version} {status}" + (f" {phrase}" if phrase else "")
 
 
@@ -346,11 +335,12 @@ def render_rule(rule: Rule) -> str:
         out += ["No example.", ""]
     out += ["#### Fix", ""]
     if rule.fixable:
-        how = (
-            "On by default in `fix` mode."
-            if rule.fix_by_default
-            else f"Opt-in: select it with `rules={{'{rule.id}': 'fix'}}`."
-        )
+        if not rule.fix_by_default:
+            how = f"Opt-in: select it with `rules={{'{rule.id}': 'fix'}}`."
+        elif rule.enabled_by_default:
+            how = "On by default in `fix` mode."
+        else:
+            how = f"Applied in `fix` mode once the rule is turned on, e.g. with `rules={{'{rule.id}': 'fix'}}`."
         if rule.quiet:
             how += " Applied quietly even in `strict` mode."
         out += [f"{_md(_upper_first(_fix_summary(rule)))}. {how}"]
@@ -468,7 +458,7 @@ def _not_checkable() -> str:
         "rows (options, never violations).",
         "",
     ]
-    lines += [f"- `{rule_id}`: {_md(reason)}." for rule_id, reason in NOT_CHECKABLE.items()]
+    lines += [f"- `{rule_id}`: {_md(reason.rstrip('.'))}." for rule_id, reason in NOT_CHECKABLE.items()]
     return "\n".join(lines)
 
 

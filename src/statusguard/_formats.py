@@ -24,11 +24,17 @@ LEVEL_RANK = {"MUST": 3, "SHOULD": 2, "ADVISORY": 1, "DEPRECATED": 1}
 _SARIF_LEVEL = {"MUST": "error", "SHOULD": "warning", "ADVISORY": "note", "DEPRECATED": "note"}
 
 
-def at_or_above(violations: Iterable[Violation], fail_on: str) -> list[Violation]:
+def at_or_above(violations: Iterable[Violation], fail_on: str, *, in_process: bool = False) -> list[Violation]:
+    """The violations that fail a run. In-process, quiet rules (a body on a HEAD response,
+    Content-Length on a 204) do not: the stack routinely does them and servers repair them, as in
+    strict mode. On the wire (a URL audit, recorded traffic) they count like any other."""
     if fail_on == "never":
         return []
     threshold = LEVEL_RANK[fail_on]
-    return [v for v in violations if LEVEL_RANK[v.level] >= threshold]
+    return [
+        v for v in violations
+        if LEVEL_RANK[v.level] >= threshold and not (in_process and RULES[v.rule].quiet)
+    ]
 
 
 def render(report: AuditReport, fmt: str, fail_on: str) -> str:
@@ -214,7 +220,7 @@ def _as_junit(report: AuditReport, fail_on: str) -> str:
         probe = result.probe
         name = quoteattr(f"{probe.method} {probe.path} ({probe.label})")
         classname = quoteattr(probe.route.template)
-        failing = at_or_above(result.violations, fail_on)
+        failing = at_or_above(result.violations, fail_on, in_process=report.target.kind != "url")
         body = []
         if result.error:
             failures += 1
