@@ -1,22 +1,47 @@
 """statusguard: make web apps tell the truth with their HTTP status codes.
 
 Everything in ``__all__`` is public API; the modules whose names start with an underscore are not.
-Importing this package imports no framework and nothing outside the standard library.
+Importing this package imports no framework and nothing outside the standard library, and loads
+the catalogue only when a public name is first used (PEP 562), so that the pytest plugin and the
+command line stay cheap to load.
 """
 
 from __future__ import annotations
 
-from ._model import Example, Level, Rule, Violation
-from ._report import ViolationContext
-from .asgi import ASGIMiddleware
-from .catalogue import NOT_CHECKABLE, RULES
-from .checker import check
-from .errors import ConfigurationError, StatusViolationError
-from .fixer import FixResult, fix
-from .policy import Action, Policy
-from .wsgi import WSGIMiddleware
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from ._model import Example, Level, Rule, Violation
+    from ._report import ViolationContext
+    from .asgi import ASGIMiddleware
+    from .catalogue import NOT_CHECKABLE, RULES
+    from .checker import check
+    from .errors import ConfigurationError, StatusViolationError
+    from .fixer import FixResult, fix
+    from .policy import Action, Policy
+    from .wsgi import WSGIMiddleware
+
+_EXPORTS = {
+    "ASGIMiddleware": "asgi",
+    "Action": "policy",
+    "ConfigurationError": "errors",
+    "Example": "_model",
+    "FixResult": "fixer",
+    "Level": "_model",
+    "NOT_CHECKABLE": "catalogue",
+    "Policy": "policy",
+    "RULES": "catalogue",
+    "Rule": "_model",
+    "StatusViolationError": "errors",
+    "Violation": "_model",
+    "ViolationContext": "_report",
+    "WSGIMiddleware": "wsgi",
+    "check": "checker",
+    "fix": "fixer",
+}
 
 __all__ = [
     "NOT_CHECKABLE",
@@ -37,3 +62,16 @@ __all__ = [
     "check",
     "fix",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'statusguard' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

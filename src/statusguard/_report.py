@@ -21,13 +21,14 @@ from dataclasses import dataclass
 
 from ._model import Violation, escape
 
-__all__ = ["SENSITIVE_FIELDS", "Reporter", "ViolationContext"]
+__all__ = ["SENSITIVE_FIELDS", "Reporter", "ViolationContext", "redact", "secrets_in_entries", "secrets_of"]
 
 logger = logging.getLogger("statusguard")
 
 SENSITIVE_FIELDS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 _REDACTED = "[redacted]"
 _MIN_SECRET = 4  # shorter values ("a=1") would mask ordinary words; they cannot identify anyone either
+_MIN_PREFIX = 8  # this much of a credential's start identifies it, however its remainder was printed
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,7 @@ class ViolationContext:
     method: str
     path: str
     status: int
-    action: str  # "logged", "fixed", "raised", "unfixed" (a fix was wanted but could not be made)
+    action: str  # "logged", "fixed", "quiet" (fixed, routine), "raised", "unfixed" (a fix was wanted but not made)
     gateway: str
     route: str | None = None
 
@@ -84,16 +85,18 @@ class Reporter:
             try:
                 self.on_violation(safe, context)
             except Exception:
-                if not self._hook_failed:
-                    self._hook_failed = True
+                with self._lock:
+                    first, self._hook_failed = not self._hook_failed, True
+                if first:
                     self.log.exception("statusguard: the on_violation hook raised; later failures are not logged")
-        key = (violation.rule, context.method, context.route or context.path)
+        method, path = escape(context.method, 16), escape(context.path, 200)
+        # Keyed on the capped text that is logged: a client's megabyte paths cannot inflate the memory.
+        key = (violation.rule, method, escape(context.route, 200) if context.route is not None else path)
         if not self._should_log(key):
             return
         level = _log_level(violation, context.action)
         if not self.log.isEnabledFor(level):
             return
-        method, path = escape(context.method, 16), escape(context.path, 200)
         self.log.log(
             level,
             "statusguard: [%s] %s %s %s -> %d: %s (%s; %s)",
@@ -111,9 +114,10 @@ class Reporter:
 
     def internal_error(self, where: str, exc: BaseException) -> None:
         """Log an error of statusguard's own, with its traceback, once per place it happened."""
-        if where in self._internal_logged:
-            return
-        self._internal_logged.add(where)
+        with self._lock:  # threaded servers: "once" must hold when two requests fail together
+            if where in self._internal_logged:
+                return
+            self._internal_logged.add(where)
         self.log.error(
             "statusguard: internal error in %s; the response passes through unchecked (please report this)",
             where, exc_info=(type(exc), exc, exc.__traceback__),
@@ -131,11 +135,42 @@ def _log_level(violation: Violation, action: str) -> int:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """Mask every credential value (and each cookie value within it) that appears in ``text``."""
+    """Mask every credential value (and each cookie value within it) that appears in ``text``.
+
+    Messages quote values through ``escape`` and ``repr``, which rewrite control characters and
+    quotes and cut long values short with "...": each secret is looked for in those forms too,
+    and a cut-off prefix of it is masked as well as the whole.
+    """
     for secret in secrets:
         for piece in _secret_pieces(secret):
-            if piece in text:
-                text = text.replace(piece, _REDACTED)
+            for form in _quoted_forms(piece):
+                text = _mask(text, form)
+    return text
+
+
+def _quoted_forms(piece: str) -> list[str]:
+    """The piece as it may be printed: verbatim, through ``escape``, inside a ``repr``, or both
+    (the catalogue writes ``{escape(value)!r}``)."""
+    escaped = piece.encode("unicode_escape").decode("ascii")
+    forms = [piece, escaped, repr(piece)[1:-1], repr(escaped)[1:-1]]
+    return list(dict.fromkeys(forms))
+
+
+def _mask(text: str, form: str) -> str:
+    if form in text:
+        text = text.replace(form, _REDACTED)
+    head = form[:_MIN_SECRET]
+    start = text.find(head)
+    while start != -1:
+        end = start + len(head)
+        while end < len(text) and end - start < len(form) and text[end] == form[end - start]:
+            end += 1
+        # A prefix of the secret is masked too: one a length cap cut short ("sid=abc..." or the end of
+        # the text), or one long enough to identify the secret though its rest was printed another way.
+        if end == len(text) or text.startswith("...", end) or end - start >= _MIN_PREFIX:
+            text = text[:start] + _REDACTED + text[end:]
+            end = start + len(_REDACTED)
+        start = text.find(head, end)
     return text
 
 
@@ -151,4 +186,35 @@ def _secret_pieces(secret: str) -> list[str]:
 
 def secrets_of(*header_lists: Iterable[tuple[str, str]]) -> list[str]:
     """The values of the sensitive fields in these header lists."""
-    return [value for headers in header_lists for name, value in headers if name.lower() in SENSITIVE_FIELDS]
+    return [
+        value for headers in header_lists for name, value in headers if name.strip().lower() in SENSITIVE_FIELDS
+    ]
+
+
+def secrets_in_entries(entries: Iterable[object]) -> list[str]:
+    """Credentials inside header entries that are not (name, value) pairs.
+
+    Such entries are left out of the normalised headers (so ``secrets_of`` never sees them), yet
+    the ``field-name-syntax`` message quotes their repr: ``("Set-Cookie", "sid=...", "HttpOnly")``
+    or ``"Cookie: sid=..."`` would otherwise reach the log.
+    """
+    found: list[str] = []
+    for entry in entries:
+        if isinstance(entry, str | bytes):
+            text = _text(entry)
+            name, colon, value = (text or "").partition(":")
+            if colon and name.strip().lower() in SENSITIVE_FIELDS:
+                found.append(value)
+        elif isinstance(entry, tuple | list):
+            texts = [t for t in map(_text, entry) if t is not None]
+            if texts and texts[0].strip().lower() in SENSITIVE_FIELDS:
+                found.extend(texts[1:])
+    return found
+
+
+def _text(item: object) -> str | None:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, bytes | bytearray):
+        return bytes(item).decode("latin-1")
+    return None

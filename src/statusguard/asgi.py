@@ -70,8 +70,8 @@ class ASGIMiddleware:
 
 class _Responder:
     __slots__ = (
-        "broken", "decision", "held_start", "inspection", "middleware", "scope", "sent", "server_send", "strict",
-        "violations",
+        "broken", "decision", "drop_trailers", "held_start", "inspection", "middleware", "scope", "sent",
+        "server_send", "strict", "violations",
     )
 
     def __init__(self, middleware: ASGIMiddleware, scope: Scope, send: Send) -> None:
@@ -83,6 +83,7 @@ class _Responder:
         self.held_start: Message | None = None
         self.decision: Decision | None = None
         self.broken = False
+        self.drop_trailers = False  # the start went out without its trailers flag: swallow the trailers
         self.sent = 0
         self.violations: list[Violation] = []
         state = scope.get("state")
@@ -103,6 +104,8 @@ class _Responder:
             await self._file(message)
         elif kind == "http.response.early_hint" and self.scope.get("http_version") == "1.0":
             return  # 1xx-not-to-http10: an HTTP/1.0 client would take it as the final response
+        elif kind == "http.response.trailers" and self.drop_trailers:
+            return  # the server was told there are none (the body is ours); it would reject them
         else:
             await self.server_send(message)
 
@@ -111,6 +114,8 @@ class _Responder:
         try:
             inspection = self._new_inspection()
             hold = inspection.begin(message.get("status"), message.get("headers") or ())
+        except StatusViolationError:
+            raise  # a rule whose action is raise (strict mode): raised into the app's send(start)
         except Exception as exc:
             self._internal_error("http.response.start", exc)
             await self.server_send(message)
@@ -123,13 +128,11 @@ class _Responder:
     def _new_inspection(self) -> Inspection:
         scope = self.scope
         callable_methods = self.middleware.allowed_methods
-        raw_path = scope.get("path")
-        path = (scope.get("root_path") or "") + raw_path if isinstance(raw_path, str) else "?"
         self.inspection = Inspection(
             self.middleware.policy,
             self.middleware.reporter,
-            method=str(scope.get("method", "GET")).upper(),
-            path=path,
+            method=str(scope.get("method", "GET")),  # case-sensitive (RFC 9110 §9.1), as the checker takes it
+            path=_full_path(scope),
             request_headers=[
                 (bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in scope.get("headers") or ()
             ],
@@ -146,6 +149,9 @@ class _Responder:
         try:
             self.decision = self.inspection.decide(body, has_body, complete=complete)
         except StatusViolationError:
+            # The violating head is never sent: not later by app_returned() either, should the app
+            # swallow the error and return (the server then answers 500 as for any unstarted response).
+            self.held_start = None
             raise
         except Exception as exc:
             self._internal_error("decide", exc)
@@ -157,14 +163,22 @@ class _Responder:
         self.held_start = None
         decision = self.decision
         if not self.broken and decision is not None and decision.changed:
-            message = dict(message)
-            message["status"] = decision.status
-            message["headers"] = [
-                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in decision.headers
-            ]
-            if decision.drop_body or decision.replace_body is not None:
-                message.pop("trailers", None)  # no trailers on a body we own (RULES.md §3.20)
+            try:
+                message = self._fixed_start(message, decision)
+            except Exception as exc:
+                self._internal_error("http.response.start", exc)
         await self.server_send(message)
+
+    def _fixed_start(self, message: Message, decision: Decision) -> Message:
+        """A copy of the app's start message carrying the decision's head (the app's is not mutated)."""
+        fixed = dict(message)
+        fixed["status"] = decision.status
+        fixed["headers"] = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in decision.headers
+        ]
+        if (decision.drop_body or decision.replace_body is not None) and fixed.pop("trailers", False):
+            self.drop_trailers = True  # no trailers on a body we own (RULES.md §3.20)
+        return fixed
 
     # -- body ---------------------------------------------------------------------------------
     async def _body(self, message: Message) -> None:
@@ -182,7 +196,9 @@ class _Responder:
         if not self.broken and decision is not None:
             if decision.replace_body is not None:
                 if not more:
-                    await self.server_send({"type": "http.response.body", "body": decision.replace_body})
+                    await self.server_send(
+                        {"type": "http.response.body", "body": decision.replace_body, "more_body": False}
+                    )
                 return
             if decision.drop_body:
                 if not more:  # ASGI still needs one final body message (RULES.md §3.20)
@@ -199,8 +215,9 @@ class _Responder:
             await self._flush_start()
         decision = self.decision
         if not self.broken and decision is not None and (decision.drop_body or decision.replace_body is not None):
-            body = decision.replace_body or b""
-            await self.server_send({"type": "http.response.body", "body": body, "more_body": False})
+            if not message.get("more_body", False):  # zerocopysend may come in parts; pathsend is whole
+                body = decision.replace_body or b""
+                await self.server_send({"type": "http.response.body", "body": body, "more_body": False})
             return
         await self.server_send(message)
 
@@ -225,3 +242,13 @@ class _Responder:
             raise exc
         self.broken = True
         self.middleware.reporter.internal_error(f"ASGIMiddleware.{where}", exc)
+
+
+def _full_path(scope: Scope) -> str:
+    """The request path for reports. ``path`` already includes ``root_path`` in current ASGI servers
+    (asgiref 3.x, uvicorn, Starlette's Mount); older ones give it stripped, like PATH_INFO."""
+    path = scope.get("path")
+    if not isinstance(path, str):
+        return "?"
+    root = scope.get("root_path") or ""
+    return path if not isinstance(root, str) or path.startswith(root) else root + path

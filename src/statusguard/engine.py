@@ -20,13 +20,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._model import Exchange, Phase, Violation, normalise_headers
+from ._model import Draft, Exchange, Phase, Rule, Violation, normalise_headers
 from ._phrases import reason_phrase
-from ._report import Reporter, ViolationContext, secrets_of
+from ._report import Reporter, ViolationContext, redact, secrets_in_entries, secrets_of
 from .catalogue import RULES
-from .checker import parse_status
+from .checker import parse_status, run_rule
 from .errors import StatusViolationError
-from .fixer import repair
+from .fixer import Repair, repair
 from .policy import Action, Policy
 
 __all__ = ["Decision", "Inspection"]
@@ -56,6 +56,7 @@ class Inspection:
     __slots__ = (
         "_allowed_methods",
         "_complete",
+        "_entry_secrets",
         "_sent_headers",
         "_sent_status",
         "decision",
@@ -95,14 +96,23 @@ class Inspection:
         self.decision: Decision | None = None
         self.violations = violations if violations is not None else []
         self._complete = False
+        self._entry_secrets: list[str] = []
         self._sent_status = 0
         self._sent_headers: list[tuple[str, str]] = []
 
     # -- head ---------------------------------------------------------------------------------
     def begin(self, status: object, headers: Iterable[object]) -> bool:
-        """Record the app's status and headers; return True when the first body chunk is needed."""
+        """Record the app's status and headers; return True when the first body chunk is needed.
+
+        When it is (the head is held), the head-phase rules whose action is ``raise`` are checked
+        here all the same, so that strict mode raises as the app sends its head, not later from
+        the body.
+        """
         code, line = parse_status(status)
         pairs, problems = normalise_headers(headers)
+        # Malformed entries are dropped from ``pairs`` but quoted in messages: their credentials too
+        # must be masked.
+        self._entry_secrets = secrets_in_entries(headers) if problems and isinstance(headers, list | tuple) else []
         self.exchange = x = Exchange(
             code, pairs, method=self.method, request_headers=self.request_headers,
             http_version=self.http_version, gateway=self.gateway,
@@ -117,10 +127,28 @@ class Inspection:
         if x.has_body is not None:
             return False
         policy = self.policy
-        return any(
-            rule.phase == "body" and policy.action(rule, code) is not Action.OFF
-            for rule in policy.dispatcher.select(x)
-        )
+        selected = policy.dispatcher.select(x)
+        hold = any(rule.phase == "body" and policy.action(rule, code) is not Action.OFF for rule in selected)
+        if hold:
+            self._raise_early(x, selected)
+        return hold
+
+    def _raise_early(self, x: Exchange, selected: Iterable[Rule]) -> None:
+        """Raise now for the head-phase violations whose action is ``raise`` (the head is being held).
+
+        Only those rules run here (none at all outside strict mode and explicit 'raise' selectors);
+        the rest are decided with the body, once.
+        """
+        policy = self.policy
+        to_raise = [
+            violation for rule in selected
+            if rule.phase == "head" and policy.action(rule, x.status) is Action.RAISE
+            and (violation := run_rule(rule, x)) is not None
+        ]
+        if to_raise:
+            raise StatusViolationError(
+                [self._report(v, "raised") for v in to_raise], method=self.method, path=self.path
+            )
 
     def decide(self, body: bytes | None = None, has_body: bool | None = None, *, complete: bool = False) -> Decision:
         """Check with what is known of the body now; repair per the policy; raise in strict mode.
@@ -152,6 +180,7 @@ class Inspection:
         for rule_id, error in result.errors:
             self.reporter.internal_error(f"the fix of {rule_id}", error)
         fixed = set(result.fixed)
+        reported = []
         for violation in found:
             action = policy.action(RULES[violation.rule], violation.status)
             if action is Action.RAISE:
@@ -162,18 +191,23 @@ class Inspection:
                 taken = "unfixed"
             else:
                 taken = "logged"
-            self._report(violation, taken)
-        decision.violations = found
+            reported.append(self._report(violation, taken))
+        decision.violations = reported
         if to_raise:
-            raise StatusViolationError(to_raise, method=self.method, path=self.path)
+            raise StatusViolationError(
+                [safe for safe, v in zip(reported, found, strict=True) if v in to_raise],
+                method=self.method, path=self.path,
+            )
         draft = result.draft
-        if result.changed:
+        if self._changes(x, result):
             decision.changed = True
             decision.status = draft.status
-            decision.status_line = f"{draft.status} {reason_phrase(draft.status)}"
+            decision.status_line = self._status_line(x, draft)
             decision.headers = list(draft.headers)
             decision.drop_body = draft.dropped
-            if (draft.body_changed and draft.body and not x.body) or (draft.body_changed and draft.body is not None and x.body is not None):
+            # Our body replaces the app's: one synthesized where the content was unobserved (and empty),
+            # or any repair of content that was observed whole.
+            if draft.body_changed and draft.body is not None and (x.body is not None or draft.body):
                 decision.replace_body = draft.body
         self._sent_status = decision.status
         self._sent_headers = decision.headers if decision.changed else x.headers
@@ -202,19 +236,45 @@ class Inspection:
             action = policy.action(RULES[violation.rule], violation.status)
             # Nothing can be repaired once the head is sent: a wanted fix is reported as not made.
             taken = "raised" if action is Action.RAISE else "unfixed" if action is Action.FIX else "logged"
-            self._report(violation, taken)
+            safe = self._report(violation, taken)
             if action is Action.RAISE:
-                to_raise.append(violation)
+                to_raise.append(safe)
         if to_raise:
             raise StatusViolationError(to_raise, method=self.method, path=self.path)
 
     # -- helpers ------------------------------------------------------------------------------
-    def _report(self, violation: Violation, taken: str) -> None:
-        self.violations.append(violation)
+    def _report(self, violation: Violation, taken: str) -> Violation:
+        """Log the violation; return it with credentials masked, the only form that leaves this object.
+
+        The masked form is what the app sees (environ / scope state) and what StatusViolationError
+        prints: a rule message that quoted a cookie must not carry it into a test log or a 500 page.
+        """
         x = self.exchange
-        secrets = secrets_of(self.request_headers, x.headers if x is not None else ())
+        secrets = [*secrets_of(self.request_headers, x.headers if x is not None else ()), *self._entry_secrets]
+        safe = violation._replace(message=redact(violation.message, secrets)) if secrets else violation
+        self.violations.append(safe)
         context = ViolationContext(self.method, self.path, violation.status, taken, self.gateway)
-        self.reporter.report(violation, context, secrets)
+        self.reporter.report(safe, context, secrets)
+        return safe
+
+    @staticmethod
+    def _changes(x: Exchange, result: Repair) -> bool:
+        """Does the repaired response differ from the app's in what goes on the wire?
+
+        The fixer flags an invalid WSGI status line as changed whatever the rule's action; unless a
+        fix was actually made that alone must not rewrite the line (log mode changes nothing).
+        """
+        draft = result.draft
+        if result.fixed:
+            return result.changed
+        return draft.dropped or draft.body_changed or draft.status != x.status or draft.headers != x.headers
+
+    @staticmethod
+    def _status_line(x: Exchange, draft: Draft) -> str:
+        """The app's own WSGI status line while its code stands and is valid ("200 Fine" stays); else rebuilt."""
+        if x.status_line is not None and draft.status == x.status and not draft.status_changed:
+            return x.status_line
+        return f"{draft.status} {reason_phrase(draft.status)}"
 
     @staticmethod
     def _wants_router(x: Exchange) -> bool:
@@ -225,7 +285,11 @@ class Inspection:
             return None
         try:
             methods = self._allowed_methods()
-            return frozenset(str(m).upper() for m in methods) if methods is not None else None
+            if methods is None:
+                return None
+            if isinstance(methods, str):  # "GET, POST" is one Allow-style value, not the letters G, E, T...
+                methods = [m for m in (part.strip(" \t") for part in methods.split(",")) if m]
+            return frozenset(str(m).upper() for m in methods)
         except Exception as exc:
             self.reporter.internal_error("the allowed_methods callable", exc)
             return None

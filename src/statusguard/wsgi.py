@@ -7,6 +7,8 @@ without disturbing it):
   Content-Length, HEAD, 204/205/304), the call to the server's ``start_response`` is deferred to
   the first iteration, which PEP 3333 allows.
 - The legacy ``write()`` callable is wrapped the same way.
+- A re-call with ``exc_info`` before any body byte went out replaces the response, so the new
+  head is the one inspected; once a byte went out it goes to the server, which re-raises.
 - The returned iterable is wrapped to count bytes (never to keep them) and to forward ``close()``
   exactly once, whatever raised. A ``wsgi.file_wrapper`` object passes through untouched when
   nothing about its body needs deciding.
@@ -79,7 +81,8 @@ class _Responder:
         self.app_headers: list[tuple[str, str]] = []
         self.app_exc_info: OptExcInfo | None = None
         self.hold = False
-        self.started = False  # the server's start_response has been called
+        self.started = False  # the server's start_response has been called for the current head
+        self.body_started = False  # a body byte has gone to the server: the head is on the wire
         self.decision: Decision | None = None
         self.server_write: Callable[[bytes], object] | None = None
         self.sent = 0
@@ -90,27 +93,37 @@ class _Responder:
     # -- the app's view -----------------------------------------------------------------------
     def run(self) -> Iterable[bytes]:
         result = self.middleware.app(self.environ, self.start_response)
-        file_wrapper = self.environ.get("wsgi.file_wrapper")
-        if (
-            self.started and not self.hold and isinstance(file_wrapper, type) and isinstance(result, file_wrapper)
-            and (self.broken or self.decision is None or not (self.decision.drop_body or self.decision.replace_body))
-        ):
-            return result  # let the server use sendfile; the server frames what it sends
-        return _GuardedIterable(self, result)
+        try:
+            file_wrapper = self.environ.get("wsgi.file_wrapper")
+            if (
+                self.started and not self.hold and isinstance(file_wrapper, type) and isinstance(result, file_wrapper)
+                and (self.broken or not self._owns_body())
+            ):
+                return result  # let the server use sendfile; the server frames what it sends
+            return _GuardedIterable(self, result)
+        except BaseException:
+            _close(result)  # PEP 3333: whoever gets the iterable closes it; nobody else will now
+            raise
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
     ) -> Callable[[bytes], object]:
-        if exc_info is not None and self.started:
-            # PEP 3333: headers already gone to the server; it re-raises if they were sent.
+        if exc_info is not None and self.body_started:
+            # PEP 3333: the head is on the wire; the server re-raises exc_info, as it would without us.
             return self.server_start_response(status, headers, exc_info)
+        # A first call, or the app replacing its response before any byte was sent (exc_info set):
+        # this head is the one that will go out, so it is the one inspected.
         self.app_status, self.app_headers, self.app_exc_info = status, headers, exc_info
         self.decision = None
+        self.started = False
+        self.sent = 0
         if self.broken:
             return self._start_server_passthrough()
         try:
             inspection = self._new_inspection()
             self.hold = inspection.begin(status, headers)
+        except StatusViolationError:
+            raise  # a rule whose action is raise (strict mode): before a byte leaves
         except Exception as exc:
             self._internal_error("start_response", exc)
             return self._start_server_passthrough()
@@ -125,12 +138,18 @@ class _Responder:
                 return None  # nothing to decide on yet
             self._decide(None, True)
             self._start_server()
-        decision = self.decision
-        if decision is not None and not self.broken and (decision.drop_body or decision.replace_body is not None):
+        if not self.broken and self._owns_body():
             return None
         self.sent += len(data)
+        if data:
+            self.body_started = True
         assert self.server_write is not None
         return self.server_write(data)
+
+    def _owns_body(self) -> bool:
+        """Has the decision replaced or dropped the app's body (so that its bytes are not forwarded)?"""
+        decision = self.decision
+        return decision is not None and (decision.drop_body or decision.replace_body is not None)
 
     # -- decisions ----------------------------------------------------------------------------
     def _new_inspection(self) -> Inspection:
@@ -139,7 +158,8 @@ class _Responder:
         self.inspection = Inspection(
             self.middleware.policy,
             self.middleware.reporter,
-            method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
+            # Case-sensitive (RFC 9110 §9.1), as the checker takes it: "get" is not GET.
+            method=str(environ.get("REQUEST_METHOD", "GET")),
             path=str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", "")),
             request_headers=_request_headers(environ),
             http_version=str(environ.get("SERVER_PROTOCOL", "HTTP/1.1")).removeprefix("HTTP/"),
@@ -190,7 +210,10 @@ class _Responder:
 
 
 class _GuardedIterable:
-    """Wraps the app's iterable: decides on the first chunk if needed, counts, forwards close()."""
+    """Wraps the app's iterable: decides on the first chunk if needed, counts, forwards close().
+
+    It holds at most one chunk of the app's (the one a held head is decided on), never more.
+    """
 
     def __init__(self, responder: _Responder, result: Iterable[bytes]) -> None:
         self.responder = responder
@@ -204,71 +227,67 @@ class _GuardedIterable:
         return self
 
     def __next__(self) -> bytes:
+        chunk = self._next()
+        if chunk:
+            self.responder.body_started = True
+        return chunk
+
+    def _next(self) -> bytes:
         responder = self.responder
         if self.iterator is None:
             self.iterator = iter(self.result)
             if not responder.started:
-                self._first()
+                self._first(whole_ok=True)
             elif self._owned_body():
                 # Decided at start_response (e.g. from Content-Length: 0): our body replaces the app's.
                 replacement = responder.decision.replace_body if responder.decision is not None else None
                 self.pending = [replacement] if replacement else []
                 self.finished = True
-        if self.pending:
-            return self.pending.pop(0)
-        if self.finished:
-            raise StopIteration
-        if self._owned_body():
-            self._finish()
-            raise StopIteration
-        try:
-            chunk = next(self.iterator)
-        except StopIteration:
-            self._finish()
-            raise
-        responder.sent += len(chunk)
-        return chunk
+        while True:
+            if self.pending:
+                return self.pending.pop(0)
+            if self.finished:
+                raise StopIteration
+            if self._owned_body():
+                self._finish()
+                raise StopIteration
+            try:
+                chunk = next(self.iterator)
+            except StopIteration:
+                if not responder.started:  # the app replaced its head (exc_info) and then ended
+                    self._first(exhausted=True)
+                    continue
+                self._finish()
+                raise
+            if not responder.started:
+                # The app replaced its head (start_response with exc_info) while iterating, before any
+                # byte was sent: the new head is decided on this chunk, like a first one.
+                self._first(pulled=chunk)
+                continue
+            responder.sent += len(chunk)
+            return chunk
 
     def _owned_body(self) -> bool:
-        decision = self.responder.decision
-        return not self.responder.broken and decision is not None and (
-            decision.drop_body or decision.replace_body is not None
-        )
+        return not self.responder.broken and self.responder._owns_body()
 
-    def _first(self) -> None:
-        """The head was held (or the app calls start_response lazily): decide with the first chunk."""
+    def _first(self, pulled: bytes = b"", exhausted: bool = False, whole_ok: bool = False) -> None:
+        """The head was held (or the app calls start_response lazily): decide with the first chunk.
+
+        ``pulled`` is a chunk already taken from the app's iterator; ``exhausted`` says it has ended.
+        """
         responder = self.responder
         assert self.iterator is not None
         result = self.result
-        if isinstance(result, list | tuple) and all(isinstance(c, bytes) for c in result) \
+        if whole_ok and isinstance(result, list | tuple) and all(isinstance(c, bytes) for c in result) \
                 and sum(len(c) for c in result) <= _MAX_WHOLE_BODY:
-            # The whole body is already in memory: check it whole (consume our iterator copy).
-            body = b"".join(result)
-            self.iterator = iter(())
-            if not responder.started:
-                if not responder.app_status:
-                    raise AssertionError("the WSGI app returned without calling start_response")
-                responder._decide(body, None, complete=True)
-                responder._start_server()
-            decision = responder.decision
-            if responder.broken or decision is None:
-                self.pending = [c for c in result if c]
-            elif decision.drop_body:
-                self.pending = []
-            elif decision.replace_body is not None:
-                self.pending = [decision.replace_body]
-            else:
-                self.pending = [c for c in result if c]
-            self.finished = True  # checked whole in decide(): no length phase left for end()
+            self._whole(result)
             return
-        first = b""
-        exhausted = False
-        while not first:
+        first = pulled
+        while not first and not exhausted:
             try:
                 first = next(self.iterator)
             except StopIteration:
                 exhausted = True
-                break
         if not responder.started:
             if not responder.app_status:
                 raise AssertionError("the WSGI app returned without calling start_response")
@@ -283,7 +302,7 @@ class _GuardedIterable:
         if replaced:
             assert decision is not None
             assert decision.replace_body is not None
-            self.pending = [decision.replace_body]
+            self.pending = [decision.replace_body] if decision.replace_body else []
             self.finished = True
         elif dropped:
             self.finished = True
@@ -295,6 +314,27 @@ class _GuardedIterable:
             if not replaced and not dropped:
                 self.responder.end()
 
+    def _whole(self, result: list[bytes] | tuple[bytes, ...]) -> None:
+        """The whole body is already in memory (a small list): check it whole, as one piece."""
+        responder = self.responder
+        assert self.iterator is not None
+        self.iterator = iter(())
+        if not responder.started:
+            if not responder.app_status:
+                raise AssertionError("the WSGI app returned without calling start_response")
+            responder._decide(b"".join(result), None, complete=True)
+            responder._start_server()
+        decision = responder.decision
+        if responder.broken or decision is None:
+            self.pending = [c for c in result if c]
+        elif decision.drop_body:
+            self.pending = []
+        elif decision.replace_body is not None:
+            self.pending = [decision.replace_body] if decision.replace_body else []
+        else:
+            self.pending = [c for c in result if c]
+        self.finished = True  # checked whole in decide(): no length phase left for end()
+
     def _finish(self) -> None:
         if self.finished:
             return
@@ -305,9 +345,13 @@ class _GuardedIterable:
         if self.closed:
             return
         self.closed = True
-        close = getattr(self.result, "close", None)
-        if close is not None:
-            close()
+        _close(self.result)
+
+
+def _close(result: object) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
 
 
 def _request_headers(environ: WSGIEnvironment) -> list[tuple[str, str]]:
