@@ -1,0 +1,8 @@
+"""WSGI entry point: ``waitress-serve --listen 127.0.0.1:8000 example.wsgi:application``."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example.settings")
+application = get_wsgi_application()

@@ -1,0 +1,166 @@
+"""Flask integration: ``StatusGuard(app)``, one line, with the app's url_map wired in.
+
+    from statusguard.contrib.flask import StatusGuard
+
+    app = Flask(__name__)
+    StatusGuard(app)                # or: guard = StatusGuard(); guard.init_app(app)
+
+Configuration comes from keyword arguments (which win) and then ``app.config``:
+
+- ``STATUSGUARD_MODE``: off, log, fix or strict. Without it (and without ``$STATUSGUARD_MODE``) the
+  mode follows the app: strict while ``app.debug`` or ``app.testing`` is on, fix otherwise, decided
+  on each request, so a test fixture that sets ``TESTING`` after the app was built still gets
+  strict mode;
+- ``STATUSGUARD_RULES``: ``{selector: action}``, as for ``WSGIMiddleware``;
+- ``STATUSGUARD_<OPTION>`` for each fix option (``STATUSGUARD_WWW_AUTHENTICATE``,
+  ``STATUSGUARD_RETRY_AFTER``, ...), plus ``STATUSGUARD_LOG_INTERVAL`` and ``STATUSGUARD_ON_VIOLATION``.
+
+The extension wraps ``app.wsgi_app`` in :class:`statusguard.WSGIMiddleware` with
+``allowed_methods`` taken from the url_map (what Werkzeug's router would allow at the path, HEAD
+and OPTIONS included as Werkzeug adds them), and with hints that speak Flask (``abort(401,
+www_authenticate=...)``, ``abort(405, valid_methods=...)``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._options import FixOptions
+from ..errors import ConfigurationError
+from ..policy import ENV_MODE, MODES
+from ..wsgi import WSGIMiddleware
+from . import _hints
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from flask import Flask
+
+__all__ = ["StatusGuard", "allowed_methods"]
+
+_FIX_OPTIONS = tuple(FixOptions.__dataclass_fields__)
+_OPTIONS = ("mode", "rules", "on_violation", "log_interval", "allowed_methods", *_FIX_OPTIONS)
+_EXTENSION_KEY = "statusguard"
+
+
+def allowed_methods(app: Flask) -> Callable[[WSGIEnvironment], Iterable[str] | None]:
+    """A callable(environ) giving the methods ``app``'s url_map serves at the request's path.
+
+    It binds the url_map the way Flask does for the request (``app.create_url_adapter``, so that
+    SERVER_NAME and subdomain/host matching apply) and asks Werkzeug which methods would match:
+    the methods of every rule at the path, with HEAD where GET is, and OPTIONS where Flask
+    answers it. None when no rule matches the path (another app may serve it: no guess).
+    """
+
+    def methods(environ: WSGIEnvironment) -> Iterable[str] | None:
+        try:
+            request = app.request_class(environ, populate_request=False, shallow=True)
+            adapter = app.create_url_adapter(request)
+            found = list(adapter.allowed_methods()) if adapter is not None else []
+        except Exception:  # an untrusted Host, a broken environ: no router knowledge, no guess
+            return None
+        return found or None
+
+    return methods
+
+
+def _default_mode(app: Flask) -> str:
+    return "strict" if app.debug or app.testing else "fix"
+
+
+class _GuardedApp:
+    """What ``app.wsgi_app`` becomes: the app's previous wsgi_app behind a WSGIMiddleware.
+
+    When the mode is not configured, it follows ``app.debug``/``app.testing`` per request; the
+    middleware for each of the two modes is built once (configuration was validated at init_app).
+    """
+
+    def __init__(self, app: Flask, wrapped: WSGIApplication, settings: dict[str, Any], fixed_mode: bool) -> None:
+        self.app = app
+        self.wrapped = wrapped
+        self.settings = settings
+        self.fixed_mode = fixed_mode
+        self._lock = threading.Lock()
+        self._by_mode: dict[str | None, WSGIMiddleware] = {}
+        self.middleware = self._build(settings["mode"] if fixed_mode else _default_mode(app))
+
+    def _build(self, mode: str | None) -> WSGIMiddleware:
+        settings = dict(self.settings)
+        settings["mode"] = mode
+        middleware = WSGIMiddleware(self.wrapped, **settings)
+        _hints.install(middleware.policy, lambda: (_hints.FLASK,))
+        self._by_mode[mode] = middleware
+        return middleware
+
+    def current(self) -> WSGIMiddleware:
+        """The middleware for this request's mode."""
+        if self.fixed_mode:
+            return self.middleware
+        mode = _default_mode(self.app)
+        found = self._by_mode.get(mode)
+        if found is None:
+            with self._lock:
+                found = self._by_mode.get(mode) or self._build(mode)
+        return found
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return self.current()(environ, start_response)
+
+
+class StatusGuard:
+    """The Flask extension: ``StatusGuard(app, **options)`` or ``StatusGuard(**options).init_app(app)``.
+
+    ``options`` are ``mode``, ``rules``, ``on_violation``, ``log_interval``, ``allowed_methods``
+    (a callable(environ) replacing the url_map lookup) and the fix options; each overrides the
+    matching ``STATUSGUARD_*`` config key.
+    """
+
+    def __init__(self, app: Flask | None = None, **options: Any) -> None:
+        unknown = sorted(set(options) - set(_OPTIONS))
+        if unknown:
+            raise ConfigurationError(
+                f"StatusGuard() got unknown option(s) {', '.join(unknown)}; valid options: {', '.join(_OPTIONS)}"
+            )
+        self.options = options
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Wrap ``app.wsgi_app``; validates the configuration now, so that a typo fails at start-up."""
+        if _EXTENSION_KEY in app.extensions:
+            raise ConfigurationError("statusguard is already installed on this app (StatusGuard(app) called twice?)")
+        settings = self._settings(app)
+        mode = settings["mode"]
+        fixed_mode = mode is not None or bool(os.environ.get(ENV_MODE, "").strip())
+        guarded = _GuardedApp(app, app.wsgi_app, settings, fixed_mode)
+        app.wsgi_app = guarded  # type: ignore[method-assign]
+        app.extensions[_EXTENSION_KEY] = guarded
+
+    def _settings(self, app: Flask) -> dict[str, Any]:
+        config: Mapping[str, Any] = app.config
+        settings: dict[str, Any] = {}
+        for name in _OPTIONS:
+            key = f"STATUSGUARD_{name.upper()}"
+            if name in self.options:
+                settings[name] = self.options[name]
+            elif key in config:
+                settings[name] = config[key]
+        mode = settings.get("mode")
+        if mode is not None and (not isinstance(mode, str) or mode.lower() not in MODES):
+            raise ConfigurationError(
+                f"STATUSGUARD_MODE={mode!r} is not a statusguard mode; valid modes: {', '.join(MODES)}"
+            )
+        settings["mode"] = mode.lower() if isinstance(mode, str) else None
+        if settings.get("allowed_methods") is None:
+            settings["allowed_methods"] = allowed_methods(app)
+        return settings
+
+    @staticmethod
+    def middleware(app: Flask) -> WSGIMiddleware:
+        """The WSGIMiddleware serving ``app`` now (for its ``policy`` and ``reporter``)."""
+        guarded = app.extensions.get(_EXTENSION_KEY)
+        if not isinstance(guarded, _GuardedApp):
+            raise LookupError("statusguard is not installed on this app: call StatusGuard(app) first")
+        return guarded.current()

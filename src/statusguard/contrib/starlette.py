@@ -1,0 +1,231 @@
+"""Starlette and FastAPI integration: ``app.add_middleware(StatusGuardMiddleware)``, one line.
+
+    from statusguard.contrib.starlette import StatusGuardMiddleware
+
+    app = FastAPI()                 # or Starlette(routes=[...])
+    app.add_middleware(StatusGuardMiddleware, mode="fix", www_authenticate='Bearer realm="api"')
+
+``StatusGuardMiddleware`` is :class:`statusguard.ASGIMiddleware` (pure ASGI; same arguments) with
+two things wired in:
+
+- ``allowed_methods`` from the app's routes: the union of the methods of every route that would
+  serve the request's path, through ``Mount``, ``Host`` and FastAPI's included routers, with HEAD
+  wherever GET is served. Starlette and FastAPI answer a 405 with only the first matching route's
+  methods when a path has one route per method (``@app.get`` and ``@app.post`` on one path); with
+  this knowledge statusguard's fix lists them all. The router is asked the way it dispatches: for
+  each method, which route would take the request (``route.matches``), following the first full
+  match into mounted apps as Starlette does. A path served by an app that cannot be inspected
+  (a mounted plain ASGI app, a route to a raw ASGI endpoint) gives None: no knowledge, no guess.
+- hints that speak Starlette or FastAPI (``HTTPException(401, headers={...})``...), picked from the
+  app the middleware serves.
+
+The app comes from ``scope["app"]`` (Starlette sets it before its middleware stack runs) or, when
+the middleware wraps the app from outside, from the wrapped app itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from ..asgi import ASGIMiddleware, Receive, Scope, Send
+from . import _hints
+
+__all__ = ["StatusGuardMiddleware", "allowed_methods"]
+
+ASGIApp = Callable[[Scope, Receive, Send], Any]
+
+_SNAPSHOT_KEY = "statusguard.routing"  # the scope as the router first saw it (routing mutates root_path)
+_PROBED = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "QUERY")
+_ENDPOINT_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY")  # HTTPEndpoint's list
+_MAX_DEPTH = 32
+
+
+class _Unknown(Exception):
+    """Part of the app at this path cannot be inspected: the answer is None (no knowledge)."""
+
+
+def _routing_scope(scope: Mapping[str, Any], app: object = None) -> dict[str, Any]:
+    """The fields of ``scope`` a router matches on, as they were before any routing happened."""
+    snapshot = scope.get(_SNAPSHOT_KEY)
+    if isinstance(snapshot, dict):
+        return dict(snapshot)
+    return {
+        "type": "http",
+        "path": scope.get("path", "/"),
+        # A Mount rewrites root_path but keeps the original in app_root_path (url_for needs it).
+        "root_path": scope.get("app_root_path", scope.get("root_path", "")),
+        "method": scope.get("method", "GET"),
+        "headers": scope.get("headers") or [],  # routing never mutates it: no copy
+        "query_string": scope.get("query_string", b""),
+        "scheme": scope.get("scheme", "http"),
+        "server": scope.get("server"),
+        "path_params": {},
+        "app": app if app is not None else scope.get("app"),
+    }
+
+
+def _routes_of(obj: object) -> Sequence[Any] | None:
+    """The route list of a Starlette/FastAPI app or router, looking through wrapping middleware."""
+    for _ in range(_MAX_DEPTH):
+        if obj is None:
+            return None
+        router = getattr(obj, "router", None)
+        routes = getattr(router, "routes", None) if router is not None else None
+        if routes is None:
+            routes = getattr(obj, "routes", None)
+        if isinstance(routes, Sequence):
+            return routes
+        obj = getattr(obj, "app", None)
+    return None
+
+
+def _route_methods(routes: Sequence[Any]) -> set[str]:
+    """Every method some route in the tree declares (the candidates worth asking the router about)."""
+    found: set[str] = set()
+    stack: list[tuple[Sequence[Any], int]] = [(routes, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            continue
+        for route in current:
+            methods = getattr(route, "methods", None)
+            if methods:
+                found.update(str(m).upper() for m in methods)
+            included = getattr(route, "original_router", None)  # FastAPI's include_router branch
+            for inner in (getattr(route, "routes", None), getattr(included, "routes", None)):
+                if isinstance(inner, Sequence) and inner:
+                    stack.append((inner, depth + 1))
+    return found
+
+
+def _serves(routes: Sequence[Any], scope: dict[str, Any], method: str, depth: int = 0) -> bool:
+    """Would the router at ``routes`` hand ``method`` at this path to something that serves it?
+
+    Mirrors ``Router.app``: the first FULL match takes the request. A Route with methods serves
+    exactly those; a Mount or Host passes it on to the app inside (whose own router decides); a
+    FastAPI included router has already resolved its routes in ``matches``.
+    """
+    from starlette.routing import Host, Match, Mount, Route
+
+    if depth > _MAX_DEPTH:
+        raise _Unknown
+    probe = dict(scope)
+    probe["method"] = method
+    for route in routes:
+        match, child = route.matches(probe)
+        if match is not Match.FULL:
+            continue
+        if isinstance(route, Mount | Host):
+            inner_scope = {**probe, **child}
+            base = getattr(route, "_base_app", None) or route.app
+            inner = _routes_of(base)
+            if inner is not None:
+                return _serves(inner, inner_scope, method, depth + 1)
+            return _opaque_app_serves(base, method)
+        if isinstance(route, Route) and route.methods is None:
+            return _endpoint_serves(route.endpoint, method)
+        return True
+    return False
+
+
+def _opaque_app_serves(app: object, method: str) -> bool:
+    from starlette.staticfiles import StaticFiles
+
+    if isinstance(app, StaticFiles):
+        return method in ("GET", "HEAD")
+    raise _Unknown
+
+
+def _endpoint_serves(endpoint: object, method: str) -> bool:
+    from starlette.endpoints import HTTPEndpoint
+
+    if isinstance(endpoint, type) and issubclass(endpoint, HTTPEndpoint):
+        if method not in _ENDPOINT_METHODS:
+            return False
+        return getattr(endpoint, method.lower(), None) is not None or (
+            method == "HEAD" and getattr(endpoint, "get", None) is not None
+        )
+    raise _Unknown  # a raw ASGI endpoint answers whatever it likes
+
+
+def methods_at(app: object, scope: Mapping[str, Any]) -> frozenset[str] | None:
+    """The methods ``app``'s routes serve at the path of ``scope`` (HEAD wherever GET), or None."""
+    routes = _routes_of(app)
+    if routes is None:
+        return None
+    probe = _routing_scope(scope, app)
+    candidates = {*_PROBED, *_route_methods(routes)}
+    method = probe.get("method")
+    if isinstance(method, str):
+        candidates.add(method.upper())
+    try:
+        served = {method for method in sorted(candidates) if _serves(routes, probe, method)}
+    except _Unknown:
+        return None
+    if not served:
+        return None  # no route at this path: whatever answered, the routes cannot say
+    if "GET" in served:
+        served.add("HEAD")
+    return frozenset(served)
+
+
+def allowed_methods(app: object) -> Callable[[Scope], Iterable[str] | None]:
+    """A callable(scope) for ``ASGIMiddleware(allowed_methods=...)``: the methods ``app`` serves at the path."""
+
+    def methods(scope: Scope) -> Iterable[str] | None:
+        return methods_at(app, scope)
+
+    return methods
+
+
+def _is_fastapi(app: object) -> bool:
+    fastapi = sys.modules.get("fastapi")
+    cls = getattr(fastapi, "FastAPI", None) if fastapi is not None else None
+    return isinstance(cls, type) and isinstance(app, cls)
+
+
+class StatusGuardMiddleware(ASGIMiddleware):
+    """``ASGIMiddleware`` with the Starlette/FastAPI router's knowledge and framework hints.
+
+    Takes ``ASGIMiddleware``'s arguments. ``allowed_methods`` defaults to the routes of the app
+    being served (see :func:`allowed_methods`); pass your own callable(scope) to replace it.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        mode: str | None = None,
+        rules: Mapping[str, str] | None = None,
+        *,
+        on_violation: Callable[..., object] | None = None,
+        allowed_methods: Callable[[Scope], Iterable[str] | None] | None = None,
+        log_interval: float = 60.0,
+        **fix_options: Any,
+    ) -> None:
+        super().__init__(
+            app, mode, rules, on_violation=on_violation,
+            allowed_methods=allowed_methods if allowed_methods is not None else self._router_methods,
+            log_interval=log_interval, **fix_options,
+        )
+        self._tables: tuple[_hints.HintTable, ...] | None = None
+        _hints.install(self.policy, self._hint_tables)
+
+    def _hint_tables(self) -> Sequence[_hints.HintTable]:
+        return self._tables or (_hints.STARLETTE,)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.policy.mode != "off":
+            app = scope.get("app")
+            if app is None:
+                app = self.app
+            if self._tables is None:
+                self._tables = (_hints.FASTAPI,) if _is_fastapi(app) else (_hints.STARLETTE,)
+            scope[_SNAPSHOT_KEY] = _routing_scope(scope, app)
+        await super().__call__(scope, receive, send)
+
+    def _router_methods(self, scope: Scope) -> Iterable[str] | None:
+        snapshot = scope.get(_SNAPSHOT_KEY)
+        app = snapshot.get("app") if isinstance(snapshot, dict) else None
+        return methods_at(app if app is not None else self.app, scope)
