@@ -246,7 +246,9 @@ def test_cache_control_argument_forms(value: str, valid: bool) -> None:
     ],
 )
 @pytest.mark.parametrize("status", [428, 429, 431, 511])
-def test_not_storable_statuses(status: int, cache_control: str | None, expires: str | None, storable_named: str) -> None:
+def test_not_storable_statuses(
+    status: int, cache_control: str | None, expires: str | None, storable_named: str
+) -> None:
     headers = [TEXT]
     if cache_control is not None:
         headers.append(("Cache-Control", cache_control))
@@ -390,6 +392,22 @@ def test_header_injection_message_escapes_the_value() -> None:
     message = messages(200, [("X-A", "a\r\nSet-Cookie: x=1"), TEXT], b"")["field-value-syntax"]
     assert "\r" not in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("status", "kwargs"),
+    [
+        pytest.param(400, {"method": "GET\r\nX-Injected: 1"}, id="method-with-crlf"),
+        pytest.param("200 OK\x1b[31m", {"gateway": "wsgi"}, id="status-line-with-escape"),
+        pytest.param(400, {"method": "G" * 100_000}, id="huge-method"),
+    ],
+)
+def test_messages_are_one_bounded_line(status: Any, kwargs: dict[str, Any]) -> None:
+    violations = check(status, [], b"", **kwargs)
+    assert violations
+    for violation in violations:
+        assert violation.message.isprintable()
+        assert len(violation.message) < 3000
 
 
 def test_header_lookup_is_case_insensitive_and_keeps_duplicates() -> None:

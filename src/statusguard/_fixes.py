@@ -33,8 +33,8 @@ def problem_details_body(status: int, extra: dict[str, object] | None = None) ->
 
 def add_problem_details(draft: Draft, x: Exchange, options: FixOptions, extra: dict[str, object] | None = None) -> bool:
     """Give an empty error response (not to HEAD) an ``application/problem+json`` body (RFC 9457 §3, §4.2)."""
-    if not options.problem_details or x.is_head or x.has_body is not False:
-        return False
+    if not options.problem_details or x.is_head or x.has_body is not False or draft.dropped:
+        return False  # draft.dropped: content the adapter will discard; a synthesized body would be too
     if draft.body or not 400 <= draft.status <= 599:
         return False  # never over an existing body; never for a status some other fix changed
     draft.replace_body(problem_details_body(draft.status, extra))

@@ -89,7 +89,7 @@ def _field_value(option: str, value: object) -> str:
 def _challenges(option: str, value: str | Iterable[str] | None) -> tuple[str, ...]:
     if value is None:
         return ()
-    values = [value] if isinstance(value, str) else list(value)
+    values = [value] if isinstance(value, str) else _as_list(option, value)
     checked = []
     for item in values:
         text = _field_value(option, item)
@@ -176,6 +176,10 @@ def _cache_control(value: Mapping[int, str] | None) -> dict[int, str]:
         return {}
     result = {}
     for status, directives in value.items():
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            raise ConfigurationError(
+                f"cache_control={{{status!r}: ...}}: keys are int status codes, e.g. {{404: 'max-age=60'}}"
+            )
         text = _field_value("cache_control", directives)
         if parse_cache_control([text]) is None:
             raise ConfigurationError(
@@ -186,14 +190,24 @@ def _cache_control(value: Mapping[int, str] | None) -> dict[int, str]:
     return result
 
 
+def _as_list(option: str, value: object) -> list[object]:
+    if not isinstance(value, Iterable):
+        raise ConfigurationError(f"{option}={value!r}: expected a str or a list of str")
+    try:
+        return list(value)
+    except TypeError:
+        raise ConfigurationError(f"{option}={value!r}: expected a str or a list of str") from None
+
+
 def _methods(value: Iterable[str] | None) -> frozenset[str]:
     if value is None:
         return DEFAULT_KNOWN_METHODS
-    methods = frozenset(value) if not isinstance(value, str) else frozenset({value})
-    bad = sorted(method for method in methods if not isinstance(method, str) or not is_token(method))
+    items = [value] if isinstance(value, str) else _as_list("known_methods", value)
+    methods = [method for method in items if isinstance(method, str) and is_token(method)]
+    bad = [method for method in items if not (isinstance(method, str) and is_token(method))]
     if bad:
         raise ConfigurationError(f"known_methods contains {bad!r}: methods are tokens such as 'GET' or 'PURGE'")
-    return methods
+    return frozenset(methods)
 
 
 def _flag(option: str, value: object) -> bool:

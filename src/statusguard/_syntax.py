@@ -35,6 +35,26 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _DIGITS = re.compile(r"[0-9]+")
 _OWS = " \t"
+_OWS_RUN = re.compile(r"[ \t]*")
+_SEPARATORS = re.compile(r"[ \t,]*")  # OWS and empty list members
+# quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE, written "unrolled" so that the engine never
+# has two ways to match the same text: linear, even on an unterminated 1 MB run of backslashes.
+_QUOTED_SRC = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_QUOTED = re.compile(_QUOTED_SRC, re.DOTALL)
+_QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
+_LIST_PIECE = re.compile(_QUOTED_SRC + r'|"|,', re.DOTALL)  # a whole quoted-string, a stray quote, a comma
+_TOKEN_SRC = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+# auth-scheme and the spaces after it; auth-param = token BWS "=" BWS ( token / quoted-string ), then OWS;
+# token68 then OWS (RFC 9110 §11.2, §11.3)
+_SCHEME = re.compile(rf"({_TOKEN_SRC})([ \t]*)")
+_AUTH_PARAM = re.compile(rf"({_TOKEN_SRC})[ \t]*=[ \t]*(?:({_TOKEN_SRC})|({_QUOTED_SRC}))[ \t]*", re.DOTALL)
+_TOKEN68_OWS = re.compile(r"([A-Za-z0-9\-._~+/]+=*)[ \t]*")
+# "<" URI-Reference ">" OWS  (RFC 8288 §3)
+_LINK_TARGET = re.compile(r"<([^>]*)>[ \t]*")
+# link-param = ";" OWS token BWS [ "=" BWS ( token / quoted-string ) ] OWS  (RFC 8288 §3)
+_LINK_PARAM = re.compile(
+    rf";[ \t]*({_TOKEN_SRC})[ \t]*(?:=[ \t]*(?:({_TOKEN_SRC})|({_QUOTED_SRC})))?[ \t]*", re.DOTALL
+)
 
 # IMF-fixdate = day-name "," SP date1 SP time-of-day SP GMT  (RFC 9110 §5.6.7): fixed width, case-sensitive.
 # [0-9], not \d: \d also matches non-ASCII digits (e.g. Arabic-Indic), which int() would accept.
@@ -51,6 +71,12 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def _skip(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    """Where a run of ``pattern`` (which can match the empty string) starting at ``pos`` ends."""
+    found = pattern.match(text, pos)
+    return found.end() if found is not None else pos
+
+
 def is_token(value: str) -> bool:
     """``"GET"`` → True; ``"GET "`` or ``""`` → False (RFC 9110 §5.6.2)."""
     return _TOKEN.fullmatch(value) is not None
@@ -62,57 +88,25 @@ def split_list(value: str) -> list[str] | None:
     ``'a, "b,c" , ,d'`` → ``['a', '"b,c"', '', 'd']`` (empty members are kept so that callers can
     report them). An unterminated quoted string → None.
     """
+    if '"' not in value:
+        return [member.strip(_OWS) for member in value.split(",")]
     members: list[str] = []
     start = 0
-    in_quote = False
-    escaped = False
-    for index, char in enumerate(value):
-        if in_quote:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_quote = False
-        elif char == '"':
-            in_quote = True
-        elif char == ",":
-            members.append(value[start:index].strip(_OWS))
-            start = index + 1
-    if in_quote:
-        return None
+    for piece in _LIST_PIECE.finditer(value):
+        text = piece.group()
+        if text == ",":
+            members.append(value[start : piece.start()].strip(_OWS))
+            start = piece.end()
+        elif text == '"':
+            return None  # a quote that no quoted-string closes
     members.append(value[start:].strip(_OWS))
     return members
 
 
 def _unquote(value: str) -> str:
     """``'"a\\"b"'`` → ``'a"b'``; assumes ``value`` is a well-formed quoted-string."""
-    out: list[str] = []
-    escaped = False
-    for char in value[1:-1]:
-        if escaped:
-            out.append(char)
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def _quoted_string_end(value: str, start: int) -> int:
-    """Index just past the quoted-string opening at ``start``, or -1 if it never closes."""
-    index = start + 1
-    length = len(value)
-    while index < length:
-        char = value[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == '"':
-            return index + 1
-        index += 1
-    return -1
+    inner = value[1:-1]
+    return _QUOTED_PAIR.sub(r"\1", inner) if "\\" in inner else inner
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,7 +139,7 @@ def parse_cache_control(values: list[str]) -> list[Directive] | None:
                 continue
             arg = arg.strip(_OWS)
             if arg.startswith('"'):
-                if len(arg) < 2 or _quoted_string_end(arg, 0) != len(arg):
+                if _QUOTED.fullmatch(arg) is None:
                     return None
                 directives.append(Directive(name.lower(), _unquote(arg), True))
             elif is_token(arg):
@@ -305,146 +299,76 @@ class Challenge:
     params: tuple[tuple[str, str, bool], ...]  # (lower name, unquoted value, was quoted)
 
 
-class _Scanner:
-    """A cursor over a field value; every method advances by at least one char or not at all."""
-
-    __slots__ = ("pos", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-
-    def at_end(self) -> bool:
-        return self.pos >= len(self.text)
-
-    def peek(self) -> str:
-        return self.text[self.pos] if self.pos < len(self.text) else ""
-
-    def skip_ows(self) -> int:
-        start = self.pos
-        text = self.text
-        while self.pos < len(text) and text[self.pos] in _OWS:
-            self.pos += 1
-        return self.pos - start
-
-    def match(self, pattern: re.Pattern[str]) -> str | None:
-        found = pattern.match(self.text, self.pos)
-        if found is None:
-            return None
-        self.pos = found.end()
-        return found.group()
-
-    def quoted(self) -> str | None:
-        end = _quoted_string_end(self.text, self.pos)
-        if end < 0:
-            return None
-        value = _unquote(self.text[self.pos : end])
-        self.pos = end
-        return value
-
-
 def parse_challenges(value: str) -> list[Challenge] | None:
     """``'Basic realm="x", Bearer'`` → two challenges; anything off-grammar → None.
 
     challenge = auth-scheme [ 1*SP ( token68 / #auth-param ) ]; a new challenge starts where a
     token is followed by a space rather than "=". A parameter name repeated within one
-    challenge makes the value malformed (RFC 9110 §11.2).
+    challenge makes the value malformed (RFC 9110 §11.2). Each step is one anchored match of a
+    linear pattern that never re-reads what an earlier step consumed: linear in the value.
     """
-    scanner = _Scanner(value)
+    text = value
+    length = len(text)
     challenges: list[Challenge] = []
-    scanner.skip_ows()
-    while not scanner.at_end():
-        if scanner.peek() == ",":  # empty list member
-            scanner.pos += 1
-            scanner.skip_ows()
-            continue
-        scheme = scanner.match(_TOKEN)
+    pos = _skip(_SEPARATORS, text, 0)  # leading OWS and empty list members
+    while pos < length:
+        scheme = _SCHEME.match(text, pos)
         if scheme is None:
             return None
-        spaces = scanner.skip_ows()
+        pos = scheme.end()
+        following = -1  # where the next challenge starts, when the parameters already found it
         token68: str | None = None
         params: list[tuple[str, str, bool]] = []
-        if spaces and not scanner.at_end() and scanner.peek() != ",":
-            # token68 or the first auth-param: look ahead for "name BWS =" followed by a value.
-            mark = scanner.pos
-            name = scanner.match(_TOKEN)
-            scanner.skip_ows()
-            is_param = name is not None and scanner.peek() == "="
-            if is_param:
-                # "abc==" is a token68 whose padding looks like an "=": it is a param only if a value follows.
-                probe = scanner.pos + 1
-                while probe < len(value) and value[probe] in _OWS:
-                    probe += 1
-                if probe >= len(value) or value[probe] in ",=":
-                    is_param = False
-            scanner.pos = mark
-            if not is_param:
-                token68 = scanner.match(_TOKEN68)
-                if token68 is None:
-                    return None
-                scanner.skip_ows()
-            else:
-                parsed = _parse_auth_params(scanner)
+        if scheme.group(2) and pos < length and text[pos] != ",":
+            param = _AUTH_PARAM.match(text, pos)
+            if param is not None:
+                parsed = _parse_auth_params(text, param)
                 if parsed is None:
                     return None
-                params = parsed
-        challenges.append(Challenge(scheme, token68, tuple(params)))
-        if scanner.at_end():
+                params, pos, following = parsed
+            else:
+                # token68, e.g. "abc==" (whose padding looks like an "=" with no value after it).
+                found = _TOKEN68_OWS.match(text, pos)
+                if found is None:
+                    return None
+                token68 = found.group(1)
+                pos = found.end()
+        challenges.append(Challenge(scheme.group(1), token68, tuple(params)))
+        if pos >= length:
             break
-        if scanner.peek() != ",":
+        if text[pos] != ",":
             return None
-        scanner.pos += 1
-        scanner.skip_ows()
+        pos = following if following >= 0 else _skip(_SEPARATORS, text, pos)
     return challenges or None
 
 
-def _parse_auth_params(scanner: _Scanner) -> list[tuple[str, str, bool]] | None:
+def _parse_auth_params(text: str, found: re.Match[str]) -> tuple[list[tuple[str, str, bool]], int, int] | None:
+    """The auth-params from the match ``found`` on: (params, position after them, start of what follows
+    the comma after them or -1). They end at the end, at a non-comma, or at a comma followed by
+    something that is not a parameter (the next challenge)."""
     params: list[tuple[str, str, bool]] = []
     seen: set[str] = set()
+    length = len(text)
     while True:
-        mark = scanner.pos
-        name = scanner.match(_TOKEN)
-        if name is None:
+        name = found.group(1).lower()
+        if name in seen:
             return None
-        scanner.skip_ows()
-        if scanner.peek() != "=":
-            # A token followed by something else starts the next challenge.
-            scanner.pos = mark
-            return params
-        scanner.pos += 1
-        scanner.skip_ows()
-        if scanner.peek() == '"':
-            quoted_value = scanner.quoted()
-            if quoted_value is None:
-                return None
-            param = (name.lower(), quoted_value, True)
+        seen.add(name)
+        token_value = found.group(2)
+        if token_value is not None:
+            params.append((name, token_value, False))
         else:
-            token_value = scanner.match(_TOKEN)
-            if token_value is None:
-                return None
-            param = (name.lower(), token_value, False)
-        if param[0] in seen:
-            return None
-        seen.add(param[0])
-        params.append(param)
-        scanner.skip_ows()
-        if scanner.at_end() or scanner.peek() != ",":
-            return params
-        # Skip the comma (and empty members), then decide: another param, or the next challenge.
-        while scanner.peek() == ",":
-            scanner.pos += 1
-            scanner.skip_ows()
-        if scanner.at_end():
-            return params
-        lookahead = scanner.pos
-        next_name = scanner.match(_TOKEN)
-        scanner.skip_ows()
-        starts_param = next_name is not None and scanner.peek() == "="
-        scanner.pos = lookahead
-        if not starts_param:
-            # Put the comma back for the caller, which expects to consume it.
-            scanner.pos = scanner.text.rfind(",", 0, lookahead)
-            return params
+            params.append((name, _unquote(found.group(3)), True))
+        pos = found.end()
+        if pos >= length or text[pos] != ",":
+            return params, pos, -1
+        following = _skip(_SEPARATORS, text, pos)
+        if following >= length:
+            return params, following, -1
+        next_param = _AUTH_PARAM.match(text, following)
+        if next_param is None:
+            return params, pos, following  # a token not followed by "=": the next challenge
+        found = next_param
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,49 +380,34 @@ def parse_links(value: str) -> list[tuple[str, dict[str, str]]] | None:
 
     Only the first occurrence of each parameter counts (RFC 8288 §3.3). Malformed → None.
     """
-    scanner = _Scanner(value)
+    text = value
+    length = len(text)
     links: list[tuple[str, dict[str, str]]] = []
-    scanner.skip_ows()
-    while not scanner.at_end():
-        if scanner.peek() == ",":
-            scanner.pos += 1
-            scanner.skip_ows()
-            continue
-        if scanner.peek() != "<":
+    pos = _skip(_SEPARATORS, text, 0)
+    while pos < length:
+        head = _LINK_TARGET.match(text, pos)
+        if head is None:
             return None
-        end = value.find(">", scanner.pos)
-        if end < 0:
-            return None
-        target = value[scanner.pos + 1 : end]
-        scanner.pos = end + 1
+        target = head.group(1)
+        pos = head.end()
         params: dict[str, str] = {}
-        scanner.skip_ows()
-        while scanner.peek() == ";":
-            scanner.pos += 1
-            scanner.skip_ows()
-            name = scanner.match(_TOKEN)
-            if name is None:
+        while pos < length and text[pos] == ";":
+            found = _LINK_PARAM.match(text, pos)
+            if found is None:
                 return None
-            scanner.skip_ows()
-            param_value = ""
-            if scanner.peek() == "=":
-                scanner.pos += 1
-                scanner.skip_ows()
-                if scanner.peek() == '"':
-                    quoted_value = scanner.quoted()
-                    if quoted_value is None:
-                        return None
-                    param_value = quoted_value
-                else:
-                    token_value = scanner.match(_TOKEN)
-                    if token_value is None:
-                        return None
-                    param_value = token_value
-            params.setdefault(name.lower(), param_value)
-            scanner.skip_ows()
+            token_value, quoted_value = found.group(2), found.group(3)
+            if token_value is not None:
+                param_value = token_value
+            elif quoted_value is not None:
+                param_value = _unquote(quoted_value)
+            else:
+                param_value = ""
+            params.setdefault(found.group(1).lower(), param_value)
+            pos = found.end()
         links.append((target, params))
-        if scanner.at_end():
+        if pos >= length:
             break
-        if scanner.peek() != ",":
+        if text[pos] != ",":
             return None
+        pos = _skip(_SEPARATORS, text, pos)
     return links

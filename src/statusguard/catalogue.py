@@ -17,7 +17,7 @@ tests: each bad example must make its rule fire, each good one must leave it sil
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._fixes import add_problem_details, drop_body, make_not_storable
@@ -137,6 +137,20 @@ def _draft_problem(draft: Draft, x: Exchange) -> dict[str, Any] | None:
     except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
+
+
+def _remove_all(draft: Draft, names: Iterable[str]) -> bool:
+    """Remove every one of the fields (no short-circuit); True if any was present."""
+    removed = False
+    for name in names:
+        removed = draft.remove(name) or removed
+    return removed
+
+
+def _set_field(draft: Draft, name: str, value: str) -> bool:
+    changed = draft.get_all(name.lower()) != [value]
+    draft.set(name, value)
+    return changed
 
 
 def _set_problem(draft: Draft, problem: dict[str, Any]) -> None:
@@ -307,7 +321,7 @@ def _check_hop_by_hop_wsgi(x: Exchange) -> str | None:
 
 
 def _fix_hop_by_hop_wsgi(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    return any([draft.remove(name) for name in _HOP_BY_HOP_WSGI])
+    return _remove_all(draft, _HOP_BY_HOP_WSGI)
 
 
 _rule(
@@ -339,7 +353,7 @@ def _check_connection_specific_h2(x: Exchange) -> str | None:
 
 
 def _fix_connection_specific(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    return any([draft.remove(name) for name in _CONNECTION_SPECIFIC])
+    return _remove_all(draft, _CONNECTION_SPECIFIC)
 
 
 _rule(
@@ -371,7 +385,7 @@ def _check_singleton(x: Exchange) -> str | None:
 def _fix_singleton(draft: Draft, x: Exchange, options: FixOptions) -> bool:
     changed = False
     for name in _SINGLETONS:
-        values = x.get_all(name)
+        values = draft.get_all(name)
         if len(values) > 1 and len(set(values)) == 1:
             draft.set(name.title() if name != "etag" else "ETag", values[0])
             changed = True
@@ -498,7 +512,7 @@ def _check_content_length_syntax(x: Exchange) -> str | None:
 
 
 def _fix_content_length_syntax(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    values = x.get_all("content-length")
+    values = draft.get_all("content-length")
     members = {member.strip(" \t") for value in values for member in value.split(",")}
     if len(members) == 1:
         (only,) = members
@@ -586,7 +600,7 @@ def _check_transfer_encoding(x: Exchange) -> str | None:
 
 def _strip_framing(names: tuple[str, ...]) -> Callable[[Draft, Exchange, FixOptions], bool]:
     def fix(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-        return any([draft.remove(name) for name in names])
+        return _remove_all(draft, names)
 
     return fix
 
@@ -935,7 +949,8 @@ _rule(
     "A 204 carries no Content-Length at all, not even 0.",
     "RFC 9110 §8.6",
     "Do not set Content-Length on 204 (Django's CommonMiddleware adds 'Content-Length: 0'; it is removed quietly).",
-    lambda x: f"204 carries Content-Length: {escape(x.get('content-length') or '')}" if x.has("content-length") else None,
+    lambda x: f"204 carries Content-Length: {escape(x.get('content-length') or '')}"
+    if x.has("content-length") else None,
     quiet=True,
     why="RFC 9110 §8.6 forbids it outright; strict HTTP/2 peers reject the response. Added by common "
     "stacks, so it is fixed quietly even in strict mode.",
@@ -965,7 +980,7 @@ _rule(
     lambda x: None if x.get("content-length") == "0" else
     f"205 with Content-Length {escape(x.get('content-length') or 'absent')}; HTTP/1.1 needs an explicit 0",
     why="Code that frames 205 like 204 leaves the client waiting for a body or desyncs keep-alive.",
-    fix=lambda d, x, o: d.set("Content-Length", "0") or True, fix_summary="set Content-Length: 0",
+    fix=lambda d, x, o: _set_field(d, "Content-Length", "0"), fix_summary="set Content-Length: 0",
     bad=(_ex(205, (), b""),),
     good=(_ex(205, (("Content-Length", "0"),), b""),),
 )
@@ -1339,7 +1354,7 @@ _rule(
     "Send only ETag, Cache-Control, Expires, Vary, Content-Location and Date on 304.",
     _check_304_metadata,
     why="Caches update the stored response with the 304's fields; stray metadata can corrupt it.",
-    fix=lambda d, x, o: any([d.remove(name) for name in _304_METADATA]), fix_by_default=False,
+    fix=lambda d, x, o: _remove_all(d, _304_METADATA), fix_by_default=False,
     fix_summary="(opt-in) strip the metadata fields",
     bad=(_ex(304, (("Content-Type", "text/html"), ("ETag", '"a"')), b"", req=(("If-None-Match", '"a"'),)),),
     good=(_ex(304, (("ETag", '"a"'),), b"", req=(("If-None-Match", '"a"'),)),),
@@ -1770,7 +1785,8 @@ def _check_416_content_range(x: Exchange) -> str | None:
 
 
 def _fix_416_content_range(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    parsed = parse_content_range(x.get("content-range") or "")
+    values = draft.get_all("content-range")
+    parsed = parse_content_range(values[0]) if len(values) == 1 else None
     if parsed is None or parsed.length is None or parsed.unit != "bytes":
         return False  # the length is unknown: never guess it
     draft.set("Content-Range", f"bytes */{parsed.length}")
@@ -1926,7 +1942,7 @@ def _not_storable_rule(code: int, reference: str) -> None:
         directives = _cache_directives(x) or {}
         if "no-store" in directives:
             return None
-        storable = [name for name in ("public", "max-age", "s-maxage") if name in directives]
+        storable: list[str] = [name for name in ("public", "max-age", "s-maxage") if name in directives]
         if x.has("expires"):
             storable.append("Expires")
         worse = f"; worse, it is marked storable ({', '.join(storable)})" if storable else ""
@@ -2157,7 +2173,7 @@ def _check_allow_syntax(x: Exchange) -> str | None:
 
 
 def _fix_allow_syntax(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    members = [m for value in x.get_all("allow") for m in (split_list(value) or [])]
+    members = [m for value in draft.get_all("allow") for m in (split_list(value) or [])]
     kept = [m for m in members if m]
     if not all(is_token(m) for m in kept) or len(kept) == len(members):
         return False
@@ -2223,7 +2239,7 @@ def _check_retry_after(x: Exchange) -> str | None:
 
 
 def _fix_retry_after_syntax(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    values = x.get_all("retry-after")
+    values = draft.get_all("retry-after")
     if len(values) != 1:
         return False
     value = values[0].strip(" \t")
@@ -2312,7 +2328,7 @@ def _check_cache_control_forms(x: Exchange) -> str | None:
 
 
 def _fix_cache_control_forms(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    directives = parse_cache_control(x.get_all("cache-control"))
+    directives = parse_cache_control(draft.get_all("cache-control"))
     if directives is None:
         return False
     members = []
@@ -2355,7 +2371,9 @@ def _check_expires(x: Exchange) -> str | None:
 
 
 def _fix_expires(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    values = x.get_all("expires")
+    values = draft.get_all("expires")
+    if not values:
+        return False  # another fix (e.g. *-not-storable) removed it
     parsed = parse_http_date(values[0].strip()) if len(values) == 1 else None
     # Caches read an invalid Expires as "already expired" (RFC 9111 §5.3): keep that meaning.
     draft.set("Expires", format_imf_fixdate(parsed) if parsed else "Thu, 01 Jan 1970 00:00:00 GMT")
@@ -2423,7 +2441,11 @@ def _check_must_understand(x: Exchange) -> str | None:
 
 
 def _fix_must_understand(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    draft.set("Cache-Control", ", ".join([*x.get_all("cache-control"), "no-store"]))
+    values = draft.get_all("cache-control")  # another fix (e.g. *-not-storable) may have added no-store
+    directives = parse_cache_control(values)
+    if directives is not None and any(directive.name == "no-store" for directive in directives):
+        return False
+    draft.set("Cache-Control", ", ".join([*values, "no-store"]))
     return True
 
 
@@ -2530,7 +2552,8 @@ def _mistyped(problem: dict[str, Any]) -> list[str]:
         if name not in problem:
             continue
         value = problem[name]
-        if not isinstance(value, expected) or isinstance(value, bool) or (name == "status" and not 100 <= value <= 599):
+        wrong_type = not isinstance(value, expected) or isinstance(value, bool)
+        if wrong_type or (name == "status" and isinstance(value, int) and not 100 <= value <= 599):
             bad.append(name)
     return bad
 
@@ -2651,7 +2674,8 @@ _rule(
     _check_problem_media_type,
     phase="body", fields=_PROBLEM_FIELDS, content_types=frozenset({"application/json"}), needs="S,B",
     why="Clients recognise problem details by media type; it may be sent even if Accept did not list it.",
-    bad=(_ex(404, (("Content-Type", "application/json"),), b'{"type":"about:blank","title":"Not Found","status":404}'),),
+    bad=(_ex(404, (("Content-Type", "application/json"),),
+             b'{"type":"about:blank","title":"Not Found","status":404}'),),
     good=(_ex(404, (("Content-Type", "application/problem+json"),),
               b'{"type":"about:blank","title":"Not Found","status":404}'),),
 )
@@ -2675,7 +2699,9 @@ NOT_CHECKABLE: Mapping[str, str] = {
     "404-vs-410": "whether an absence is lasting is app knowledge that no response reveals",
     "413-may-close": "a MAY about connection handling, which is the server's",
     "415-accept": "a MAY: Accept on 415 is optional",
-    "429-retry-after": "a MAY: statusguard adds a configured retry_after for 429 in fix mode, never reports its absence",
-    "503-retry-after": "a MAY: statusguard adds a configured retry_after for 503 in fix mode, never reports its absence",
+    "429-retry-after": "a MAY: statusguard adds a configured retry_after for 429 in fix mode, "
+    "never reports its absence",
+    "503-retry-after": "a MAY: statusguard adds a configured retry_after for 503 in fix mode, "
+    "never reports its absence",
     "507-temporary": "describes client behaviour; the server has nothing to check",
 }

@@ -119,7 +119,20 @@ def run_rule(rule: Rule, x: Exchange) -> Violation | None:
         return None
     if message is None:
         return None
-    return Violation(rule.id, rule.level, x.status, message, rule.reference, rule.hint)
+    return Violation(rule.id, rule.level, x.status, _one_line(message), rule.reference, rule.hint)
+
+
+_MAX_MESSAGE = 2000
+
+
+def _one_line(message: str) -> str:
+    """Messages quote facts from the exchange (a method, a status line): they go to logs and exception
+    text, so no control character gets through and no value can make them unbounded."""
+    if len(message) > _MAX_MESSAGE:
+        message = message[:_MAX_MESSAGE] + "..."
+    if message.isprintable():
+        return message
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in message)
 
 
 def parse_status(status: object) -> tuple[int, str | None]:

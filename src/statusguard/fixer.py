@@ -58,6 +58,19 @@ class Repair:
         )
 
 
+def _settle_dropped_body(draft: Draft, x: Exchange) -> None:
+    """A body dropped for a no-content status (e.g. a 304) that another fix then changed to a status
+    with content (e.g. 304 -> 412): the observed body is now simply empty, as if the app had sent
+    none, so that later rounds (problem+json) and a second ``fix`` see the same response. An unobserved
+    (streamed) body stays dropped: the adapter must still discard it."""
+    if not draft.dropped or draft.body is None or x.is_head:
+        return
+    status = draft.status
+    if 100 <= status < 200 or status in (204, 205, 304):
+        return
+    draft.dropped = False
+
+
 def _finish_framing(draft: Draft, x: Exchange) -> None:
     """Keep Content-Length true after a body change; never rewrite a HEAD's length (RULES.md §3.2)."""
     if not (draft.body_changed or draft.dropped) or x.is_head:
@@ -137,6 +150,7 @@ def repair(
                 errors.append((rule.id, exc))
             if draft.status != status_before:
                 draft.status_changed = True
+        _settle_dropped_body(draft, x)
         _finish_framing(draft, x)
         current_x, current = _recheck(draft, x, policy, phases)
     if _apply_hints(draft, x, policy):
