@@ -211,6 +211,7 @@ class Exchange:
         "header_problems",
         "headers",
         "http_version",
+        "known_methods",
         "method",
         "request_headers",
         "status",
@@ -232,6 +233,7 @@ class Exchange:
         gateway: Literal["wsgi", "asgi"] | None = None,
         status_line: str | None = None,
         header_problems: Sequence[tuple[str, str]] = (),
+        known_methods: frozenset[str] | None = None,
     ) -> None:
         self.status = status
         self.headers = headers
@@ -249,6 +251,7 @@ class Exchange:
         self.gateway = gateway
         self.status_line = status_line
         self.header_problems = tuple(header_problems)
+        self.known_methods = known_methods  # the methods the server implements (None: the default set)
         self._index: dict[str, list[str]] | None = None
         self._request_index: dict[str, list[str]] | None = None
 
@@ -409,7 +412,7 @@ class Rule:
             "id": self.id,
             "level": self.level,
             "severity": self.severity,
-            "statuses": sorted(self.statuses) if self.statuses is not None else "any",
+            "statuses": _statuses_json(self.statuses),
             "summary": self.summary,
             "why": self.why,
             "reference": self.reference,
@@ -422,3 +425,11 @@ class Rule:
             "enabled_by_default": self.enabled_by_default,
             "quiet": self.quiet,
         }
+
+
+def _statuses_json(statuses: frozenset[int] | None) -> object:
+    if statuses is None:
+        return "any"
+    if statuses == frozenset({-1}):  # the catalogue's OUT_OF_RANGE marker
+        return "outside 100-599"
+    return sorted(statuses)

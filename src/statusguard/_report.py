@@ -109,6 +109,8 @@ class Reporter:
                 "method": method,
                 "path": path,
                 "action": context.action,
+                "reference": violation.reference,
+                "hint": violation.hint,
             },
         )
 

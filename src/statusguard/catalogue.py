@@ -453,7 +453,9 @@ _rule(
     why="CR/LF in a value lets the value start new header lines or a new response (response splitting).",
     fix=_fix_bad_fields, fix_summary="drop the offending header lines",
     bad=(_ex(302, (("Location", "/a\r\nSet-Cookie: x=1"),)), _ex(200, (("X-Name", "caf\u00e9\u2603"),), b"")),
-    good=(_ex(200, (("X-Name", "caf\u00e9"), ("Content-Type", "text/plain")), b"x"),),
+    good=(_ex(200, (("X-Name", "cafe"), ("Content-Type", "text/plain")), b"x"),
+          _ex(200, (("X-Name", "caf\u00e9"), ("Content-Type", "text/plain")), b"x",
+              note="obs-text (0x80-0xFF) is allowed, though RFC 9110 §5.5 prefers visible ASCII")),
 )
 
 _rule(
@@ -1468,7 +1470,8 @@ _rule(
 
 
 def _check_401_vs_403(x: Exchange) -> str | None:
-    if x.request_get("authorization") is not None or x.request_get("cookie") is not None:
+    # An empty Cookie (Django's test client always sends one) carries no credential.
+    if x.request_get("authorization") is not None or (x.request_get("cookie") or "").strip(" \t;"):
         return None
     return "403 to a request without credentials; 401 with a challenge invites the client to authenticate"
 
@@ -1533,22 +1536,40 @@ def _check_405_coherent(x: Exchange) -> str | None:
     allow = x.get("allow")
     if allow is None:
         return None
-    if x.method in _methods_in(allow):
+    listed = set(_methods_in(allow))
+    if x.method in listed:
         return f"405 to {x.method}, but Allow lists {x.method}"
-    return None
+    if x.allowed_methods is None or not listed:
+        return None  # no router knowledge, or an empty Allow (the resource is disabled: legal)
+    # HEAD is allow-get-implies-head's business; the refused method cannot be served, whatever the router says.
+    served = set(x.allowed_methods) - {x.method}
+    missing = sorted(served - listed - {"HEAD"})
+    extra = sorted(listed - served - {"HEAD"})
+    if not missing and not extra:
+        return None
+    parts = [f"omits {', '.join(missing)}"] if missing else []
+    if extra:
+        parts.append(f"lists {', '.join(extra)}, which no route at this path serves")
+    return f"405 to {x.method}: Allow ({escape(allow)}) {' and '.join(parts)}"
 
 
 _rule(
     "405-allow-coherent", "ADVISORY", {405},
-    "A 405's Allow does not list the rejected method (an empty Allow is legal).",
+    "A 405's Allow does not list the rejected method, and matches the methods the router serves.",
     "RFC 9110 §10.2.1",
     "Build Allow from the route's methods; the method you refused is not one of them.",
     _check_405_coherent,
-    needs="S,M",
-    why="Retrying with the listed method would fail again.",
+    needs="S,M,R",
+    why="Retrying with a listed method that is not served fails again, and a served method left out is "
+    "never tried. Routers that keep one route per method (Starlette, FastAPI) list only the first "
+    "route's methods. An empty Allow is legal: the resource is temporarily disabled.",
     fix=_fix_allow, fix_summary="recompute Allow from the router when known",
-    bad=(_ex(405, (("Allow", "GET, POST"), ("Content-Type", "text/plain")), b"no", method="POST"),),
-    good=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="POST"),),
+    bad=(_ex(405, (("Allow", "GET, POST"), ("Content-Type", "text/plain")), b"no", method="POST"),
+         _ex(405, (("Allow", "GET"), ("Content-Type", "text/plain")), b"no", method="POST",
+             allowed_methods=frozenset({"GET", "PUT"}))),
+    good=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="POST"),
+          _ex(405, (("Allow", "GET, HEAD, PUT"), ("Content-Type", "text/plain")), b"no", method="POST",
+              allowed_methods=frozenset({"GET", "PUT"}))),
 )
 
 
@@ -1610,7 +1631,7 @@ _rule(
 
 
 def _check_405_vs_501(x: Exchange) -> str | None:
-    if x.method in DEFAULT_KNOWN_METHODS:
+    if x.method in (x.known_methods or DEFAULT_KNOWN_METHODS):
         return None
     return f"405 to the unknown method {escape(x.method)!r}; 501 says the server does not implement it"
 
@@ -1865,7 +1886,7 @@ _rule(
     _check_423,
     phase="body", needs="B",
     why="WebDAV clients use the error code to decide how to resolve the lock.",
-    fix=add_problem_details, fix_summary="synthesize problem+json when the body is empty",
+    # No fix: a generic problem body cannot name the lock condition (RULES.md: log only).
     bad=(_ex(423, (("Content-Length", "0"),), b""),),
     good=(_ex(423, (("Content-Type", "application/xml"),),
               b"<D:error xmlns:D='DAV:'><D:lock-token-submitted/></D:error>"),),
@@ -2105,8 +2126,9 @@ def _check_511_link(x: Exchange) -> str | None:
 
 
 def _fix_511_link(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    extra: dict[str, object] | None = {"login": options.login_url} if options.login_url else None
-    return add_problem_details(draft, x, options, extra)
+    if options.login_url is None:
+        return False  # a body without the link would not be the fix the rule asks for
+    return add_problem_details(draft, x, options, {"login": options.login_url})
 
 
 _rule(

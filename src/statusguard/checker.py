@@ -11,7 +11,8 @@ Charter:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal
 
 from ._model import Exchange, HeaderInput, Phase, Rule, Violation, normalise_headers
@@ -23,13 +24,26 @@ Gateway = Literal["wsgi", "asgi"] | None
 _PHASES: tuple[Phase, ...] = ("head", "body", "length")
 
 
+Hints = Callable[[Rule, Exchange], "str | None"]
+_MAX_HINTED = 1024
+
+
 class Dispatcher:
-    """The rules that can concern a response, indexed by status, method and field name, per phase."""
+    """The rules that can concern a response, indexed by status, method and field name, per phase.
 
-    __slots__ = ("_always", "_by_field", "_by_method", "_by_status", "_cache", "_out_of_range", "rules")
+    ``hints`` (optional) returns extra remediation text for a rule on an exchange, in the words of
+    the framework at hand; the rules ``select`` hands out then carry it, so every violation built
+    from them (whichever path builds it) has it.
+    """
 
-    def __init__(self, rules: Iterable[Rule]) -> None:
+    __slots__ = (
+        "_always", "_by_field", "_by_method", "_by_status", "_cache", "_hinted", "_out_of_range", "hints", "rules",
+    )
+
+    def __init__(self, rules: Iterable[Rule], hints: Hints | None = None) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
+        self.hints = hints
+        self._hinted: dict[tuple[str, str], Rule] = {}
         by_status: dict[int, list[Rule]] = {}
         by_field: dict[str, list[Rule]] = {}
         by_method: dict[str, list[Rule]] = {}
@@ -84,7 +98,25 @@ class Dispatcher:
                         continue
                     seen.add(rule)
                     selected.append(rule)
+        if self.hints is not None:
+            return [self._with_hint(rule, x) for rule in selected]
         return selected
+
+    def _with_hint(self, rule: Rule, x: Exchange) -> Rule:
+        assert self.hints is not None
+        try:
+            extra = self.hints(rule, x)
+        except Exception:  # a hint is a courtesy: it never costs the check
+            return rule
+        if not extra:
+            return rule
+        key = (rule.id, extra)
+        hinted = self._hinted.get(key)
+        if hinted is None:
+            hinted = dataclasses.replace(rule, hint=f"{rule.hint} {extra}")
+            if len(self._hinted) < _MAX_HINTED:
+                self._hinted[key] = hinted
+        return hinted
 
     def run(self, x: Exchange, phases: Sequence[Phase] = _PHASES) -> list[Violation]:
         """Check ``x`` against the selected rules of the given phases. Never raises."""

@@ -26,7 +26,7 @@ from ._report import Reporter, ViolationContext, redact, secrets_in_entries, sec
 from .catalogue import RULES
 from .checker import parse_status, run_rule
 from .errors import StatusViolationError
-from .fixer import Repair, repair
+from .fixer import Repair, repair, wants_hints
 from .policy import Action, Policy
 
 __all__ = ["Decision", "Inspection"]
@@ -117,13 +117,16 @@ class Inspection:
             code, pairs, method=self.method, request_headers=self.request_headers,
             http_version=self.http_version, gateway=self.gateway,
             status_line=line if self.gateway == "wsgi" else None, header_problems=problems,
+            known_methods=self.policy.options.known_methods,
         )
         self.decision = None
         self._complete = False
         if not x.is_head and code not in _NO_BODY_STATUSES and not 100 <= code < 200:
             declared = x.get_all("content-length")
             if len(declared) == 1 and declared[0].isdigit() and declared[0].isascii():
-                x.has_body = int(declared[0]) > 0  # the app's declaration; checked against the bytes at the end
+                # The app's declaration (checked against the bytes at the end); compared as digits, since
+                # int() refuses values over 4300 digits.
+                x.has_body = declared[0].strip("0") != ""
         if x.has_body is not None:
             return False
         policy = self.policy
@@ -172,7 +175,7 @@ class Inspection:
         ]
         decision = Decision(status=x.status)
         self.decision = decision
-        if not found:
+        if not found and not wants_hints(x.status, x.has("retry-after"), policy):
             self._sent_status, self._sent_headers = x.status, x.headers
             return decision
         to_raise = [v for v in found if policy.action(RULES[v.rule], v.status) is Action.RAISE]

@@ -108,6 +108,7 @@ def _recheck(draft: Draft, x: Exchange, policy: Policy, phases: Sequence[Phase])
         allowed_methods=x.allowed_methods,
         gateway=x.gateway,
         status_line=None if draft.status_changed or x.status_line is None else x.status_line,
+        known_methods=x.known_methods,
     )
     return fixed_x, _active(policy, policy.dispatcher.run(fixed_x, phases))
 
@@ -126,8 +127,11 @@ def repair(
     if found is None:
         found = _active(policy, policy.dispatcher.run(x, phases))
     draft = Draft(x.status, list(x.headers), x.body)
-    if x.status_line is not None and not _valid_status_line(x.status_line):
-        draft.status_changed = True  # the adapter rebuilds the line
+    if (
+        x.status_line is not None and not _valid_status_line(x.status_line)
+        and policy.action(RULES["wsgi-status-string"], x.status) is Action.FIX
+    ):
+        draft.status_changed = True  # the adapter rebuilds the line as "NNN " + the registered phrase
     errors: list[tuple[str, BaseException]] = []
     tried: set[str] = set()
     current_x, current = x, found
@@ -161,15 +165,20 @@ def repair(
     return Repair(draft, current_x, found, fixed, current, errors, x.status, x.headers)
 
 
+def wants_hints(status: int, headers_have_retry_after: bool, policy: Policy) -> bool:
+    """Would ``repair`` add a configured value to this response even though it breaks no rule?"""
+    return (
+        policy.mode in ("fix", "strict") and status in (429, 503) and not headers_have_retry_after
+        and status in policy.options.retry_after
+    )
+
+
 def _apply_hints(draft: Draft, x: Exchange, policy: Policy) -> bool:
     """RULES.md's MAY rows that feed fixes: a configured Retry-After on 429 and 503 (RFC 6585 §4,
     RFC 9110 §15.6.4). Never reported as violations; applied only when the user configured a value."""
-    if policy.mode not in ("fix", "strict") or draft.status not in (429, 503) or draft.has("retry-after"):
+    if not wants_hints(draft.status, draft.has("retry-after"), policy):
         return False
-    value = policy.options.retry_after.get(draft.status)
-    if value is None:
-        return False
-    draft.add("Retry-After", value)
+    draft.add("Retry-After", policy.options.retry_after[draft.status])
     return True
 
 
@@ -203,6 +212,7 @@ def fix(
         status, headers, body, method=method, request_headers=request_headers, http_version=http_version,
         allowed_methods=allowed_methods, gateway=gateway,
     )
+    x.known_methods = policy.options.known_methods
     result = repair(x, policy)
     draft = result.draft
     out_body = draft.body

@@ -26,7 +26,7 @@ from typing import Any
 from ._model import Rule
 from ._options import FixOptions
 from .catalogue import RULE_LIST, RULES
-from .checker import Dispatcher
+from .checker import Dispatcher, Hints
 from .errors import ConfigurationError
 
 __all__ = ["MODES", "Action", "Policy"]
@@ -137,8 +137,11 @@ class Policy:
         rules: Mapping[str, Any] | None = None,
         *,
         default_mode: str = "fix",
+        hints: Hints | None = None,
         **fix_options: Any,
     ) -> None:
+        if hints is not None and not callable(hints):
+            raise ConfigurationError(f"hints={hints!r}: expected a callable (rule, exchange) -> extra text or None")
         self.mode = resolve_mode(mode, default_mode)
         self._selectors = _parse_selectors(rules)
         try:
@@ -148,7 +151,11 @@ class Policy:
             raise ConfigurationError(f"{exc}; valid fix options: {valid}") from None
         self._cache: dict[tuple[str, int], Action] = {}
         self.enabled_rules: tuple[Rule, ...] = tuple(rule for rule in RULE_LIST if self._may_be_on(rule))
-        self.dispatcher = Dispatcher(self.enabled_rules)
+        self.dispatcher = Dispatcher(self.enabled_rules, hints)
+
+    def use_hints(self, hints: Hints | None) -> None:
+        """Replace the hint provider (framework integrations install theirs after construction)."""
+        self.dispatcher = Dispatcher(self.enabled_rules, hints)
 
     def _may_be_on(self, rule: Rule) -> bool:
         """Can any response get an action other than off for this rule? (Its dispatcher entry.)"""

@@ -1,21 +1,16 @@
 """What the framework integrations share: hints in the framework's own words, and router coherence.
 
-Charter: this module imports no framework. It gives the integrations one hook into the core, a
-``Dispatcher`` subclass installed on the integration's ``Policy`` (``install``), which does two
-things to the violations the catalogue finds:
+Charter: this module imports no framework. It gives the integrations the core's hint hook
+(``Policy(hints=...)``, installed with ``install``):
 
 - **hints**: each violation's ``hint`` gets the framework's own remedy appended (``abort(401,
   www_authenticate=...)`` for Flask, ``HTTPException(401, headers={...})`` for FastAPI...), from a
-  per-framework table ``rule id -> text``. The dispatcher hands out copies of the rules whose hint
-  carries that text, so every violation is built with it, whichever path of the engine builds it,
-  and everything downstream (the ``on_violation`` hook, the violations stored for the app,
+  per-framework table ``rule id -> text``. Every violation is built with it, whichever path of the
+  engine builds it, and everything downstream (the ``on_violation`` hook, the violations stored for the app,
   ``StatusViolationError``) sees the framework's words.
-- **router coherence**: a 405 whose ``Allow`` omits methods the router serves at that path (the
-  Starlette/FastAPI router lists only the first matching route's methods when a path has one
-  route per method) is reported under ``405-allow-coherent``, whose fix recomputes ``Allow``
-  from the router. The comparison is made against what that fix would write, so a response the
-  fix would leave alone is never flagged. (This belongs in the catalogue's 405-allow-coherent
-  check; it lives here until the catalogue compares Allow with router knowledge itself.)
+
+Router coherence (an ``Allow`` that omits methods other routes at the path serve) is the
+catalogue's ``405-allow-coherent``, fed by the integrations' ``allowed_methods``.
 
 The integration decides which tables apply: statically (Flask, Starlette/FastAPI, chosen once per
 middleware) or per request through ``facts`` (Django, where a DRF view gets DRF's words and the
@@ -24,15 +19,11 @@ facts say whether DRF turned a 401 into a 403).
 
 from __future__ import annotations
 
-import dataclasses
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 
-from .._model import Draft, Exchange, Phase, Rule, Violation
-from .._options import FixOptions
-from ..catalogue import RULES
-from ..checker import Dispatcher
+from .._model import Exchange, Rule
 from ..policy import Policy
 
 __all__ = [
@@ -41,10 +32,10 @@ __all__ = [
     "FASTAPI",
     "FLASK",
     "STARLETTE",
-    "FrameworkDispatcher",
     "HintTable",
     "facts",
     "install",
+    "provider",
 ]
 
 Facts = Mapping[str, object]
@@ -53,115 +44,37 @@ Facts = Mapping[str, object]
 Hint = str | Callable[[Exchange, Facts], "str | None"]
 HintTable = Mapping[str, Hint]
 
-_ALL_PHASES: tuple[Phase, ...] = ("head", "body", "length")
-_COHERENT = "405-allow-coherent"
 _NO_FACTS: Facts = {}
-_MAX_CACHED = 1024
 
 # Facts about the request being inspected, set by an integration around its inspection (Django).
 facts: ContextVar[Facts] = ContextVar("statusguard_contrib_facts", default=_NO_FACTS)
-
-
-def _members(values: Iterable[str]) -> set[str]:
-    return {member.strip(" \t") for value in values for member in value.split(",") if member.strip(" \t")}
 
 
 def _loaded(module: str) -> bool:
     return module in sys.modules
 
 
-class FrameworkDispatcher(Dispatcher):
-    """The policy's dispatcher, plus framework hints and the router-coherence check.
+def provider(tables: Callable[[], Sequence[HintTable]]) -> Callable[[Rule, Exchange], str | None]:
+    """The policy's hint provider (``Policy(hints=...)``) for a framework's tables."""
 
-    Hints are attached to the rules ``select`` hands out (a copy of the rule whose ``hint`` has
-    the framework's words appended), so that every violation built from them carries the hint,
-    whichever path of the engine builds it (``run``, or the early strict-mode check of a held head).
-    """
-
-    __slots__ = ("_coherent", "_hinted_rules", "_tables")
-
-    def __init__(self, rules: Iterable[Rule], tables: Callable[[], Sequence[HintTable]]) -> None:
-        super().__init__(rules)
-        self._tables = tables
-        self._hinted_rules: dict[tuple[str, str], Rule] = {}
-        rule = RULES.get(_COHERENT)
-        self._coherent = rule if rule is not None and any(r is rule for r in self.rules) else None
-
-    def select(self, x: Exchange) -> list[Rule]:
-        selected = super().select(x)
-        tables = self._tables()
-        if not tables:
-            return selected
+    def hints(rule: Rule, x: Exchange) -> str | None:
         request_facts = facts.get()
-        return [self._hinted(rule, x, tables, request_facts) for rule in selected]
-
-    def _hinted(self, rule: Rule, x: Exchange, tables: Sequence[HintTable], request_facts: Facts) -> Rule:
         extra: list[str] = []
-        for table in tables:
+        for table in tables():
             hint = table.get(rule.id)
             if hint is None:
                 continue
             text = hint if isinstance(hint, str) else hint(x, request_facts)
             if text and text not in extra:
                 extra.append(text)
-        if not extra:
-            return rule
-        key = (rule.id, " ".join(extra))
-        hinted = self._hinted_rules.get(key)
-        if hinted is None:
-            hinted = dataclasses.replace(rule, hint=f"{rule.hint} {key[1]}")
-            if len(self._hinted_rules) < _MAX_CACHED:  # texts come from the tables: a handful per rule
-                self._hinted_rules[key] = hinted
-        return hinted
+        return " ".join(extra) or None
 
-    def run(self, x: Exchange, phases: Sequence[Phase] = _ALL_PHASES) -> list[Violation]:
-        found = super().run(x, phases)  # through self.select: hinted already
-        incoherent = self._router_coherence(x, phases, found)
-        if incoherent is not None:
-            found.append(incoherent)
-        return found
-
-    def _router_coherence(self, x: Exchange, phases: Sequence[Phase], found: list[Violation]) -> Violation | None:
-        rule = self._coherent
-        if (
-            rule is None or rule.fix is None or x.status != 405 or x.allowed_methods is None
-            or rule.phase not in phases or any(v.rule == _COHERENT for v in found)
-        ):
-            return None
-        values = x.get_all("allow")
-        actual = _members(values)
-        if not actual:
-            return None  # no Allow (405-allow's business) or an empty one (the resource is disabled: legal)
-        draft = Draft(x.status, list(x.headers), None)
-        try:
-            rule.fix(draft, x, FixOptions())
-        except Exception:  # the catalogue's fix failing is the fixer's to report, not ours
-            return None
-        wanted = _members(draft.get_all("allow"))
-        # HEAD is allow-get-implies-head's business and the refused method the catalogue check's.
-        missing = sorted(wanted - actual - {"HEAD"})
-        extra = sorted(actual - wanted - {"HEAD", x.method})
-        if not missing and not extra:
-            return None
-        parts = []
-        if missing:
-            parts.append(f"omits {', '.join(missing)}")
-        if extra:
-            parts.append(f"lists {', '.join(extra)}, which no route serves")
-        message = (
-            f"405 to {x.method}: Allow ({', '.join(sorted(actual))}) {' and '.join(parts)}; "
-            f"the routes at this path serve {', '.join(sorted(x.allowed_methods))}"
-        )
-        tables = self._tables()
-        hinted = self._hinted(rule, x, tables, facts.get()) if tables else rule
-        return Violation(rule.id, rule.level, x.status, message, rule.reference, hinted.hint)
+    return hints
 
 
-def install(policy: Policy, tables: Callable[[], Sequence[HintTable]]) -> FrameworkDispatcher:
-    """Give ``policy`` a dispatcher that speaks the framework (same rules, same order)."""
-    dispatcher = FrameworkDispatcher(policy.dispatcher.rules, tables)
-    policy.dispatcher = dispatcher
-    return dispatcher
+def install(policy: Policy, tables: Callable[[], Sequence[HintTable]]) -> None:
+    """Make ``policy`` speak the framework: its violations' hints get the tables' words."""
+    policy.use_hints(provider(tables))
 
 
 # =============================================================================================
