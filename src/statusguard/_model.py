@@ -213,7 +213,7 @@ class Exchange:
         "http_version",
         "known_methods",
         "method",
-        "request_headers",
+        "_request_source",
         "status",
         "status_line",
     )
@@ -227,7 +227,7 @@ class Exchange:
         body_length: int | None = None,
         has_body: bool | None = None,
         method: str = "GET",
-        request_headers: list[tuple[str, str]] | None = None,
+        request_headers: list[tuple[str, str]] | Callable[[], list[tuple[str, str]]] | None = None,
         http_version: str = "1.1",
         allowed_methods: frozenset[str] | None = None,
         gateway: Literal["wsgi", "asgi"] | None = None,
@@ -245,7 +245,8 @@ class Exchange:
             has_body = body_length > 0
         self.has_body = has_body
         self.method = method
-        self.request_headers = request_headers or []
+        # A list, or a callable that builds it: most responses never look at the request's headers.
+        self._request_source = request_headers if request_headers is not None else []
         self.http_version = http_version
         self.allowed_methods = allowed_methods
         self.gateway = gateway
@@ -284,6 +285,13 @@ class Exchange:
         return index.keys()
 
     # Request fields ------------------------------------------------------------------------
+    @property
+    def request_headers(self) -> list[tuple[str, str]]:
+        source = self._request_source
+        if callable(source):
+            source = self._request_source = source()
+        return source
+
     def request_get_all(self, name: str) -> list[str]:
         index = self._request_index
         if index is None:

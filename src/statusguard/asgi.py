@@ -133,7 +133,7 @@ class _Responder:
             self.middleware.reporter,
             method=str(scope.get("method", "GET")),  # case-sensitive (RFC 9110 §9.1), as the checker takes it
             path=_full_path(scope),
-            request_headers=[
+            request_headers=lambda: [
                 (bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in scope.get("headers") or ()
             ],
             http_version=str(scope.get("http_version", "1.1")),

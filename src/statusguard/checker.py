@@ -25,6 +25,7 @@ _PHASES: tuple[Phase, ...] = ("head", "body", "length")
 
 
 Hints = Callable[[Rule, Exchange], "str | None"]
+_Plan = tuple[tuple[Rule, ...], dict[str, tuple[Rule, ...]]]
 _MAX_HINTED = 1024
 
 
@@ -68,10 +69,11 @@ class Dispatcher:
         self._by_method = {method: tuple(rules) for method, rules in by_method.items()}
         self._always = tuple(always)
         self._out_of_range = tuple(out_of_range)
-        self._cache: dict[tuple[int, str, Gateway], tuple[Rule, ...]] = {}
+        self._cache: dict[tuple[int, str, Gateway], _Plan] = {}
 
-    def _base(self, status: int, method: str, gateway: Gateway) -> tuple[Rule, ...]:
-        """Rules selected by status and method alone (cached: a few hundred keys at most)."""
+    def _plan(self, status: int, method: str, gateway: Gateway) -> _Plan:
+        """The rules selected by status and method alone, and the field-triggered rules that can apply
+        to them, by field name (cached: a few hundred keys at most)."""
         key = (status, method, gateway)
         found = self._cache.get(key)
         if found is not None:
@@ -80,24 +82,35 @@ class Dispatcher:
             candidates = [*self._by_status.get(status, ()), *self._by_method.get(method, ()), *self._always]
         else:
             candidates = [*self._out_of_range, *self._by_method.get(method, ()), *self._always]
-        selected = tuple(rule for rule in candidates if _applies(rule, status, method, gateway))
+        base = tuple(rule for rule in candidates if _applies(rule, status, method, gateway))
+        fields = {}
+        for name, rules in self._by_field.items():
+            applicable = tuple(rule for rule in rules if rule not in base and _applies(rule, status, method, gateway))
+            if applicable:
+                fields[name] = applicable
+        plan = (base, fields)
         if len(self._cache) < 4096:  # methods are attacker-chosen: bound the cache
-            self._cache[key] = selected
-        return selected
+            self._cache[key] = plan
+        return plan
 
     def select(self, x: Exchange) -> list[Rule]:
-        """Every rule that concerns this exchange, in catalogue order."""
-        selected = list(self._base(x.status, x.method, x.gateway))
-        if self._by_field:
-            seen = set(selected)
+        """Every rule that concerns this exchange: one look-up by status and method, one per field name."""
+        base, fields = self._plan(x.status, x.method, x.gateway)
+        selected = list(base)
+        if fields:
+            seen: set[Rule] | None = None
             for name in x.field_names():
-                for rule in self._by_field.get(name, ()):
-                    if rule in seen or not _applies(rule, x.status, x.method, x.gateway):
-                        continue
+                rules = fields.get(name)
+                if rules is None:
+                    continue
+                for rule in rules:
                     if rule.content_types is not None and x.media_type not in rule.content_types:
                         continue
-                    seen.add(rule)
-                    selected.append(rule)
+                    if seen is None:
+                        seen = set(selected)
+                    if rule not in seen:
+                        seen.add(rule)
+                        selected.append(rule)
         if self.hints is not None:
             return [self._with_hint(rule, x) for rule in selected]
         return selected
@@ -118,10 +131,13 @@ class Dispatcher:
                 self._hinted[key] = hinted
         return hinted
 
-    def run(self, x: Exchange, phases: Sequence[Phase] = _PHASES) -> list[Violation]:
-        """Check ``x`` against the selected rules of the given phases. Never raises."""
+    def run(
+        self, x: Exchange, phases: Sequence[Phase] = _PHASES, selected: Sequence[Rule] | None = None
+    ) -> list[Violation]:
+        """Check ``x`` against the selected rules of the given phases (``selected``: a ``select(x)``
+        made earlier for the same head). Never raises."""
         violations = []
-        for rule in self.select(x):
+        for rule in self.select(x) if selected is None else selected:
             if rule.phase not in phases:
                 continue
             violation = run_rule(rule, x)

@@ -67,7 +67,8 @@ class Inspection:
         "path",
         "policy",
         "reporter",
-        "request_headers",
+        "_request_source",
+        "_selected",
         "violations",
     )
 
@@ -78,7 +79,7 @@ class Inspection:
         *,
         method: str,
         path: str,
-        request_headers: list[tuple[str, str]],
+        request_headers: list[tuple[str, str]] | Callable[[], list[tuple[str, str]]],
         http_version: str,
         gateway: Literal["wsgi", "asgi"],
         allowed_methods: Callable[[], Iterable[str] | None] | None = None,
@@ -88,7 +89,8 @@ class Inspection:
         self.reporter = reporter
         self.method = method
         self.path = path
-        self.request_headers = request_headers
+        self._request_source = request_headers  # a list, or a callable building it on first use
+        self._selected: list[Rule] = []
         self.http_version = http_version
         self.gateway = gateway
         self._allowed_methods = allowed_methods
@@ -99,6 +101,16 @@ class Inspection:
         self._entry_secrets: list[str] = []
         self._sent_status = 0
         self._sent_headers: list[tuple[str, str]] = []
+
+    @property
+    def request_headers(self) -> list[tuple[str, str]]:
+        source = self._request_source
+        if callable(source):
+            source = self._request_source = source()
+        return source
+
+    def _request_loader(self) -> list[tuple[str, str]]:
+        return self.request_headers
 
     # -- head ---------------------------------------------------------------------------------
     def begin(self, status: object, headers: Iterable[object]) -> bool:
@@ -114,7 +126,7 @@ class Inspection:
         # must be masked.
         self._entry_secrets = secrets_in_entries(headers) if problems and isinstance(headers, list | tuple) else []
         self.exchange = x = Exchange(
-            code, pairs, method=self.method, request_headers=self.request_headers,
+            code, pairs, method=self.method, request_headers=self._request_loader,
             http_version=self.http_version, gateway=self.gateway,
             status_line=line if self.gateway == "wsgi" else None, header_problems=problems,
             known_methods=self.policy.options.known_methods,
@@ -127,10 +139,10 @@ class Inspection:
                 # The app's declaration (checked against the bytes at the end); compared as digits, since
                 # int() refuses values over 4300 digits.
                 x.has_body = declared[0].strip("0") != ""
+        policy = self.policy
+        self._selected = selected = policy.dispatcher.select(x)
         if x.has_body is not None:
             return False
-        policy = self.policy
-        selected = policy.dispatcher.select(x)
         hold = any(rule.phase == "body" and policy.action(rule, code) is not Action.OFF for rule in selected)
         if hold:
             self._raise_early(x, selected)
@@ -171,7 +183,8 @@ class Inspection:
         phases = _COMPLETE_PHASES if complete else _DECIDE_PHASES
         policy = self.policy
         found = [
-            v for v in policy.dispatcher.run(x, phases) if policy.action(RULES[v.rule], v.status) is not Action.OFF
+            v for v in policy.dispatcher.run(x, phases, self._selected)
+            if policy.action(RULES[v.rule], v.status) is not Action.OFF
         ]
         decision = Decision(status=x.status)
         self.decision = decision
@@ -225,13 +238,18 @@ class Inspection:
             return
         if decision.drop_body or decision.replace_body is not None:
             return
-        sent = Exchange(
-            self._sent_status, self._sent_headers, body_length=total_length, method=x.method,
-            request_headers=x.request_headers, http_version=x.http_version, gateway=x.gateway,
-        )
         policy = self.policy
+        if decision.changed:
+            sent = Exchange(
+                self._sent_status, self._sent_headers, body_length=total_length, method=x.method,
+                request_headers=self._request_loader, http_version=x.http_version, gateway=x.gateway,
+            )
+            selected = None
+        else:  # the app's head went out as it was: its exchange and selection still hold
+            sent, selected = x, self._selected
+            sent.body_length, sent.has_body = total_length, total_length > 0
         found = [
-            v for v in policy.dispatcher.run(sent, _LENGTH_PHASE)
+            v for v in policy.dispatcher.run(sent, _LENGTH_PHASE, selected)
             if policy.action(RULES[v.rule], v.status) is not Action.OFF
         ]
         to_raise = []

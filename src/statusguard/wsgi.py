@@ -161,7 +161,7 @@ class _Responder:
             # Case-sensitive (RFC 9110 §9.1), as the checker takes it: "get" is not GET.
             method=str(environ.get("REQUEST_METHOD", "GET")),
             path=str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", "")),
-            request_headers=_request_headers(environ),
+            request_headers=lambda: _request_headers(environ),
             http_version=str(environ.get("SERVER_PROTOCOL", "HTTP/1.1")).removeprefix("HTTP/"),
             gateway="wsgi",
             allowed_methods=(lambda: callable_methods(environ)) if callable_methods is not None else None,
