@@ -80,6 +80,10 @@ def normalise_headers(headers: HeaderInput) -> tuple[list[tuple[str, str]], list
     invalid names and values are kept (so that the response can pass through as sent) and
     reported under ``field-name-syntax`` / ``field-value-syntax``. Never raises.
     """
+    if type(headers) is list:
+        fast = _normalise_well_formed(headers)
+        if fast is not None:
+            return fast, []
     pairs: list[tuple[str, str]] = []
     problems: list[tuple[str, str]] = []
     overflow: dict[str, int] = {}
@@ -141,6 +145,39 @@ def normalise_headers(headers: HeaderInput) -> tuple[list[tuple[str, str]], list
     return pairs, problems
 
 
+def _normalise_well_formed(headers: list[Any]) -> list[tuple[str, str]] | None:
+    """The hot path: a list of well-formed (str, str) or (bytes, bytes) pairs, as nearly every app
+    sends. Anything unusual returns None, and the careful path above handles the whole list."""
+    pairs = []
+    valid_names = _VALID_NAMES
+    for entry in headers:
+        if type(entry) is not tuple or len(entry) != 2:
+            return None
+        name, value = entry
+        if type(name) is bytes and type(value) is bytes:
+            name, value = name.decode("latin-1"), value.decode("latin-1")
+        elif type(name) is not str or type(value) is not str:
+            return None
+        if name not in valid_names:
+            if not name or not _TCHARS.issuperset(name):
+                return None
+            if len(valid_names) < _MAX_VALID_NAMES:  # names are app-chosen, but bound it all the same
+                valid_names.add(name)
+        if not (value.isascii() and value.isprintable()) and not _TAB_OR_OBS_TEXT_ONLY(value):
+            return None
+        pairs.append((name, value))
+    return pairs
+
+
+def _tab_or_obs_text_only(value: str) -> bool:
+    """True when the only non-printable-ASCII characters are tabs and obs-text (allowed, RFC 9110 §5.5)."""
+    return all(char == "\t" or " " <= char <= "~" or "\x80" <= char <= "\xff" for char in value)
+
+
+_TAB_OR_OBS_TEXT_ONLY = _tab_or_obs_text_only
+_UNSET = object()
+_MAX_VALID_NAMES = 1024
+
 # Names seen on most responses, in the spellings apps use: validated once here, not per response.
 _COMMON_NAMES = (
     "content-type", "content-length", "cache-control", "etag", "last-modified", "location", "date",
@@ -150,6 +187,7 @@ _COMMON_NAMES = (
 _KNOWN_GOOD_NAMES = frozenset(
     [*_COMMON_NAMES, *("-".join(part.capitalize() for part in name.split("-")) for name in _COMMON_NAMES), "ETag"]
 )
+_VALID_NAMES: set[str] = set(_KNOWN_GOOD_NAMES)  # grows with the names an app uses (bounded)
 
 
 def _describe(entry: object) -> str:
@@ -202,7 +240,9 @@ class Exchange:
 
     __slots__ = (
         "_index",
+        "_media_type",
         "_request_index",
+        "_request_source",
         "allowed_methods",
         "body",
         "body_length",
@@ -213,7 +253,6 @@ class Exchange:
         "http_version",
         "known_methods",
         "method",
-        "_request_source",
         "status",
         "status_line",
     )
@@ -254,6 +293,7 @@ class Exchange:
         self.header_problems = tuple(header_problems)
         self.known_methods = known_methods  # the methods the server implements (None: the default set)
         self._index: dict[str, list[str]] | None = None
+        self._media_type: object = _UNSET
         self._request_index: dict[str, list[str]] | None = None
 
     # Response fields -----------------------------------------------------------------------
@@ -310,10 +350,17 @@ class Exchange:
     @property
     def media_type(self) -> str | None:
         """``'Application/JSON; charset=utf-8'`` → ``'application/json'``; None without Content-Type."""
-        values = self.get_all("content-type")
-        if not values:
-            return None
-        return values[0].split(";", 1)[0].strip(" \t").lower()
+        found = self._media_type
+        if found is _UNSET:
+            values = self.get_all("content-type")
+            found = values[0].split(";", 1)[0].strip(" \t").lower() if values else None
+            self._media_type = found
+        return found  # type: ignore[return-value]
+
+    def repeated_fields(self) -> list[str]:
+        """The (lower-case) names of the fields that appear more than once."""
+        index = self._index if self._index is not None else self._build_index()
+        return [name for name, values in index.items() if len(values) > 1]
 
     @property
     def is_head(self) -> bool:

@@ -376,7 +376,10 @@ _SINGLETONS = ("content-length", "content-type", "content-range", "retry-after",
 
 def _check_singleton(x: Exchange) -> str | None:
     # RFC 9110 §5.3: a field that is not a list must not be repeated. Location has its own rule.
-    repeated = [name for name in _SINGLETONS if len(x.get_all(name)) > 1]
+    duplicated = x.repeated_fields()
+    if not duplicated:
+        return None
+    repeated = [name for name in _SINGLETONS if name in duplicated]
     if not repeated:
         return None
     return "; ".join(f"{name} appears {len(x.get_all(name))} times" for name in repeated)

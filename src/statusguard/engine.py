@@ -57,6 +57,8 @@ class Inspection:
         "_allowed_methods",
         "_complete",
         "_entry_secrets",
+        "_request_source",
+        "_selected",
         "_sent_headers",
         "_sent_status",
         "decision",
@@ -67,8 +69,6 @@ class Inspection:
         "path",
         "policy",
         "reporter",
-        "_request_source",
-        "_selected",
         "violations",
     )
 
