@@ -383,9 +383,10 @@ def _parse_all(value: str) -> float:
 
 @pytest.mark.parametrize("build", HOSTILE)
 def test_parsers_are_linear_on_hostile_megabyte_values(build: Callable[[int], str]) -> None:
-    # A complexity guard, not a benchmark: growing the input 8x must grow the time about 8x (a
-    # quadratic parser grows 64x). The bound is loose on purpose, and a floor absorbs timer noise.
+    # A complexity guard, not a benchmark: growing the input 8x grows a linear parser's time about
+    # 8x (more when the small input fits in a CPU cache and the large one does not); a quadratic
+    # one grows 64x. The bound sits between the two, and a floor absorbs timer noise.
     small = _parse_all(build(MEGABYTE // 8))
     large = _parse_all(build(MEGABYTE))
-    assert large <= max(24 * small, 0.05), f"8x input took {large / max(small, 1e-9):.0f}x the time"
+    assert large <= max(40 * small, 0.1), f"8x input took {large / max(small, 1e-9):.0f}x the time"
     assert large < 5.0, f"parsing 1 MB took {large:.2f}s of CPU"
