@@ -10,6 +10,7 @@ import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
@@ -22,6 +23,11 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def probes(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every probe of a JSON audit report, each with its route template under "route"."""
+    return [probe | {"route": route["route"]} for route in report["routes"] for probe in route["probes"]]
 
 
 # -- audit of the bundled demo -----------------------------------------------------------------
@@ -41,11 +47,13 @@ def test_demo_audit_finds_each_planted_mistake_and_exits_0(capsys: pytest.Captur
         ("/", "head-no-content"),
         ("/items", "405-allow"),
     ]:
-        section = out.split(f"\n{route}\n", 1)
+        section = out.split(f"\n{route} (", 1)
         assert len(section) == 2, f"no section for {route}"
         assert rule in section[1].split("\n\n", 1)[0], f"{rule} not reported under {route}"
-    assert "fixed by statusguard" in out
-    assert 'www-authenticate: Bearer realm="demo"' in out  # the demo's configured challenge
+    assert "\n    fixed   " in out
+    assert '+ WWW-Authenticate: Bearer realm="demo"' in out  # the demo's configured challenge
+    assert "How to fix:" in out
+    assert "/admin (serves GET, HEAD): requires authentication (401 without credentials)" in out
 
 
 def test_demo_audit_with_fail_on_must_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,11 +63,12 @@ def test_demo_audit_with_fail_on_must_exits_1(capsys: pytest.CaptureFixture[str]
 
 def test_demo_audit_sends_unsafe_methods_only_with_unsafe(capsys: pytest.CaptureFixture[str]) -> None:
     _, safe, _ = run(capsys, "audit", "--format", "json")
-    methods = {(r["method"], r["route"]) for r in json.loads(safe)["results"]}
+    methods = {(r["method"], r["route"]) for r in probes(json.loads(safe))}
     assert ("DELETE", "/items/{id}") not in methods  # the route serves DELETE: never probed by default
     assert ("POST", "/items") not in methods
+    assert ("DELETE", "/items") in methods  # a method the route does not serve: the router refuses it
     _, unsafe, _ = run(capsys, "audit", "--format", "json", "--unsafe")
-    results = json.loads(unsafe)["results"]
+    results = probes(json.loads(unsafe))
     delete = [r for r in results if r["method"] == "DELETE" and r["route"] == "/items/{id}"]
     assert delete
     assert "204-no-content" in {v["rule"] for v in delete[0]["violations"]}
@@ -68,14 +77,26 @@ def test_demo_audit_sends_unsafe_methods_only_with_unsafe(capsys: pytest.Capture
 def test_json_report_lists_violations_and_fixes(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "audit", "--format", "json")
     report = json.loads(out)
-    admin = next(r for r in report["results"] if r["route"] == "/admin" and r["method"] == "GET"
-                 and r["probe"] == "GET")
+    admin_route = next(r for r in report["routes"] if r["route"] == "/admin")
+    assert admin_route["methods"] == ["GET", "HEAD"]
+    assert admin_route["requires_authentication"] is True
+    assert admin_route["auth_status"] == 401
+    admin = next(r for r in admin_route["probes"] if r["kind"] == "get")
+    assert admin["probe"] == "GET without credentials"
+    assert admin["request_headers"] == []  # no Authorization, no Cookie: no probe carries credentials
+    assert report["credentials"] == "none"
     assert admin["status"] == 401
     assert [v["rule"] for v in admin["violations"]] == ["401-www-authenticate"]
     assert admin["violations"][0]["level"] == "MUST"
+    assert admin["violations"][0]["hint"] == RULES["401-www-authenticate"].hint
+    assert admin["violations"][0]["reference"] == RULES["401-www-authenticate"].reference
     assert "401-www-authenticate" in admin["after_fix"]["fixed"]
     assert ["WWW-Authenticate", 'Bearer realm="demo"'] in admin["after_fix"]["headers"]
-    assert report["summary"]["violations"] == sum(len(r["violations"]) for r in report["results"])
+    assert '+ WWW-Authenticate: Bearer realm="demo"' in admin["after_fix"]["diff"]
+    assert report["summary"]["violations"] == sum(len(r["violations"]) for r in probes(report))
+    assert report["summary"]["requests"] == len(probes(report))
+    open_route = next(r for r in report["routes"] if r["route"] == "/")
+    assert open_route["requires_authentication"] is False
 
 
 def test_sarif_report_is_well_formed(capsys: pytest.CaptureFixture[str]) -> None:
@@ -145,7 +166,7 @@ def test_default_audit_never_sends_an_unsafe_method_to_a_handler_that_accepts_it
     assert set(sg_cli_app_flask.CALLS) <= {"GET", "HEAD"}
     assert "GET" in sg_cli_app_flask.CALLS
     report = json.loads(out)
-    private = [r for r in report["results"] if r["route"] == "/private" and r["method"] == "GET"]
+    private = [r for r in probes(report) if r["route"] == "/private" and r["method"] == "GET"]
     assert "401-www-authenticate" in {v["rule"] for r in private for v in r["violations"]}
     assert code == 1  # a MUST violation in a user app fails by default
 
@@ -174,8 +195,8 @@ def test_audit_of_an_asgi_app_with_path_parameters(app_module: Path, capsys: pyt
 
     assert 42 in sg_cli_app_star.SEEN
     report = json.loads(out)
-    assert any(r["path"] == "/items/42" for r in report["results"])
-    gone = [r for r in report["results"] if r["path"] == "/api/gone" and r["probe"] == "GET"]
+    assert any(r["path"] == "/items/42" for r in probes(report))
+    gone = [r for r in probes(report) if r["path"] == "/api/gone" and r["kind"] == "get"]
     assert gone
     assert [v["rule"] for v in gone[0]["violations"]] == ["4xx-explain"]
     assert code == 0  # 4xx-explain is a SHOULD
@@ -198,13 +219,42 @@ def test_audit_of_a_running_server(capsys: pytest.CaptureFixture[str]) -> None:
         server.shutdown()
         server.server_close()
     report = json.loads(out)
-    root = [r for r in report["results"] if r["method"] == "GET" and r["probe"] == "GET"]
+    root = [r for r in probes(report) if r["kind"] == "get"]
     assert root[0]["status"] == 200
     assert report["kind"] == "url"
     # Only "/" is known for a URL target: its 405 to OPTIONS without Allow is a MUST on the wire.
-    rules = {v["rule"] for r in report["results"] for v in r["violations"]}
+    rules = {v["rule"] for r in probes(report) for v in r["violations"]}
     assert "405-allow" in rules
     assert code == 1
+    # Methods are unknown for a URL: no unsafe method and no "unserved" guess is sent.
+    assert {r["method"] for r in probes(report)} == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_audit_of_a_running_server_path_and_an_unreachable_one(capsys: pytest.CaptureFixture[str]) -> None:
+    from statusguard import demo
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, demo.app, handler_class=Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        code, out, _ = run(capsys, "audit", f"http://127.0.0.1:{port}/admin", "--format", "json")
+    finally:
+        server.shutdown()
+        server.server_close()
+    report = json.loads(out)
+    assert [route["route"] for route in report["routes"]] == ["/admin"]
+    assert report["routes"][0]["requires_authentication"] is True
+    assert code == 1
+    # The port is closed now: nothing answers there.
+    code, out, err = run(capsys, "audit", f"http://127.0.0.1:{port}/")
+    assert code == 2
+    assert "cannot audit the target" in err
+    assert out == ""
 
 
 @pytest.mark.parametrize(
@@ -213,6 +263,16 @@ def test_audit_of_a_running_server(capsys: pytest.CaptureFixture[str]) -> None:
         pytest.param(["audit", "no_such_module_for_sg:app"], "cannot load the target", id="missing module"),
         pytest.param(["audit", "just-a-name"], "module:attribute", id="not module:attr"),
         pytest.param(["audit", "--param", "novalue"], "NAME=VALUE", id="bad param"),
+        pytest.param(["audit", "--timeout", "0"], "seconds", id="bad timeout"),
+        pytest.param(["audit", "--timeout", "soon"], "seconds", id="timeout not a number"),
+        pytest.param(["audit", "--format", "xml"], "invalid choice", id="bad format"),
+        pytest.param(["audit", "http://"], "no host", id="URL without host"),
+        pytest.param(["audit", "statusguard:__version__"], "not a WSGI or ASGI app", id="not an app"),
+        pytest.param(["audit", "statusguard.demo:no_such_app"], "no attribute", id="missing attribute"),
+        pytest.param(["frobnicate"], "invalid choice", id="unknown command"),
+        pytest.param([], "required", id="no command"),
+        pytest.param(["check", "--har", "/no/such/file.har"], "No such file", id="check missing file"),
+        pytest.param(["check", "--request-header", "nocolon", "/dev/null"], "Name: value", id="check bad header"),
     ],
 )
 def test_audit_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
@@ -312,6 +372,22 @@ def test_explain_unknown_rule_suggests(capsys: pytest.CaptureFixture[str]) -> No
     code, _, err = run(capsys, "explain", "405-alow")
     assert code == 2
     assert "405-allow" in err
+
+
+def test_version_and_help_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert out.startswith("statusguard ")
+    for argv in (["--help"], ["audit", "--help"], ["check", "--help"], ["rules", "--help"], ["explain", "--help"]):
+        code, out, _ = run(capsys, *argv)
+        assert code == 0, argv
+        assert "usage:" in out
+
+
+def test_explain_a_not_checkable_rule_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "explain", "head-same-headers")
+    assert code == 0
+    assert "not checkable" in out
 
 
 def test_python_dash_m_runs_the_same_cli() -> None:

@@ -1,24 +1,40 @@
 """The ``statusguard`` command: audit an app, lint recorded traffic, browse the catalogue.
 
 Charter: argument parsing and exit statuses only (argparse, so the core install keeps no
-dependency). Exit 0: nothing at or above ``--fail-on``; 1: violations at or above it; 2: usage
-errors (argparse's own convention), including a target that cannot be loaded.
+dependency). Exit 0: nothing at or above ``--fail-on``; 1: violations at or above it (for
+``audit``, also a probe the app raised on or never answered); 2: usage errors (argparse's own
+convention), including a target that cannot be imported or reached and unreadable input.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
+import time
 from collections.abc import Sequence
+from typing import TextIO
 
 from . import __version__
+from ._audit import DEFAULT_TIMEOUT
+from ._model import escape
 from .catalogue import NOT_CHECKABLE, RULE_LIST, RULES
 
 __all__ = ["main"]
 
 _FAIL_ON = ("MUST", "SHOULD", "ADVISORY", "never")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds between 0 and 3600, e.g. 10")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,27 +49,37 @@ def _parser() -> argparse.ArgumentParser:
     audit = commands.add_parser(
         "audit", help="probe an app's routes and report status-code violations",
         description="Audit a WSGI/ASGI app (module:attribute), a Django project (--django-settings) or a running "
-        "server (a base URL). With no target, audit the bundled demo app.",
+        "server (a base URL). With no target, audit the bundled demo app. Each route gets GET, HEAD, OPTIONS, a "
+        "method it does not serve and an unsatisfiable Range, all without credentials; POST, PUT, PATCH and "
+        "DELETE reach a route that serves them only with --unsafe.",
     )
     audit.add_argument("target", nargs="?", help="module:attribute, or http(s)://host:port (default: the demo app)")
     audit.add_argument("--django-settings", metavar="MODULE", help="audit the Django project with these settings")
     audit.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
     audit.add_argument("--fail-on", choices=_FAIL_ON, default=None,
-                       help="exit 1 when a violation at or above this level is found (default MUST; the demo: never)")
+                       help="exit 1 when a violation at or above this level is found, or the app raises on a "
+                       "probe (default MUST; the demo: never)")
     audit.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                        help="value for a path parameter (repeatable)")
     audit.add_argument("--unsafe", action="store_true",
-                       help="also send POST/PUT/PATCH/DELETE to handlers that accept them")
+                       help="also send POST/PUT/PATCH/DELETE (with an empty body) to routes that serve them")
+    audit.add_argument("--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                       help="give up on a probe the app has not answered after this long "
+                       f"(default {DEFAULT_TIMEOUT:g})")
+    audit.add_argument("--keep-middleware", action="store_true",
+                       help="leave statusguard's own middleware, when the app installs it, in the mode the app "
+                       "gives it (by default it is switched off so that the app's own responses are judged)")
     audit.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
 
     check = commands.add_parser(
         "check", help="lint a recorded response (curl -i output) or a HAR file",
         description="Check one raw HTTP response as `curl -i` prints it (a file or stdin), or every exchange of a "
-        "HAR file with --har.",
+        "HAR file with --har. The request's method and headers are taken from the input when it has them.",
     )
     check.add_argument("file", nargs="?", help="the file to read (default: stdin)")
     check.add_argument("--har", action="store_true", help="the input is a HAR file")
-    check.add_argument("--method", default="GET", help="the request method of a raw response (default GET)")
+    check.add_argument("--method", default=None,
+                       help="the request method of a raw response (default: from the input, else GET)")
     check.add_argument("--request-header", action="append", default=[], metavar="'NAME: VALUE'",
                        help="a request header of a raw response (repeatable)")
     check.add_argument("--format", choices=("text", "json"), default="text")
@@ -68,7 +94,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help/--version exit 0, usage errors exit 2
+        return exit_.code if isinstance(exit_.code, int) else 2
     try:
         if args.command == "audit":
             return _audit(args)
@@ -87,8 +116,8 @@ def _usage_error(message: str) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from ._audit import load_target, run_audit
-    from ._formats import at_or_above, render
+    from ._audit import TargetError, load_target, middleware_off, run_audit
+    from ._formats import failing, render
 
     params: dict[str, str] = {}
     for item in args.param:
@@ -96,30 +125,76 @@ def _audit(args: argparse.Namespace) -> int:
         if not eq or not name:
             return _usage_error(f"--param {item!r}: write NAME=VALUE")
         params[name] = value
-    logging.getLogger("statusguard").addHandler(logging.NullHandler())
-    logging.getLogger("statusguard").propagate = False
+    demo = args.target is None and args.django_settings is None
+    fail_on = args.fail_on or ("never" if demo else "MUST")
+    logger = logging.getLogger("statusguard")
+    saved = (logger.propagate, list(logger.handlers))
+    logger.addHandler(logging.NullHandler())
+    logger.propagate = False  # the app's own statusguard middleware, if kept on, must not print over the report
     try:
-        target = load_target(args.target, django_settings=args.django_settings, params=params)
-    except (ImportError, AttributeError, ValueError) as exc:
-        return _usage_error(f"cannot load the target: {exc}")
-    progress = _progress if sys.stderr.isatty() else None
-    report = run_audit(target, unsafe=args.unsafe, progress=progress)
-    text = render(report, args.format, args.fail_on or "MUST")
+        with contextlib.nullcontext() if args.keep_middleware else middleware_off():
+            try:
+                target = load_target(args.target, django_settings=args.django_settings, params=params)
+            except TargetError as exc:
+                return _usage_error(f"cannot load the target: {exc}")
+            progress = _Progress(sys.stderr) if _is_terminal(sys.stderr) else None
+            try:
+                report = run_audit(target, unsafe=args.unsafe, timeout=args.timeout,
+                                   progress=progress.update if progress else None)
+            except TargetError as exc:
+                if progress is not None:
+                    progress.clear()
+                return _usage_error(f"cannot audit the target: {exc}")
+    finally:
+        logger.propagate, logger.handlers[:] = saved[0], saved[1]
+    text = render(report, args.format, fail_on)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+        except OSError as exc:
+            return _usage_error(f"cannot write the report: {exc}")
     else:
         print(text)
-    if args.target is None and args.django_settings is None and args.format == "text":
-        print("\n(This was the bundled demo app: its mistakes are on purpose. "
-              "Audit your own with: statusguard audit yourpackage.module:app)")
-    fail_on = args.fail_on or ("never" if args.target is None and args.django_settings is None else "MUST")
-    return 1 if at_or_above(report.violations(), fail_on, in_process=target.kind != "url") else 0
+    if demo and args.format == "text" and not args.output:
+        print("\n(The bundled demo app: its mistakes are on purpose. Audit your own app with\n"
+              " statusguard audit yourpackage.module:app)")
+    violations, errors = failing(report, fail_on)
+    return 1 if violations or errors else 0
 
 
-def _progress(done: int, total: int) -> None:
-    end = "\n" if done >= total else ""
-    print(f"\rstatusguard: probing {done}/{total}", end=end, file=sys.stderr, flush=True)
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
+
+
+class _Progress:
+    """"probing 12/40" on one terminal line, shown only once an audit has run for a moment."""
+
+    delay = 0.5  # seconds before the first display: a quick audit prints nothing
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+        self.shown = False
+
+    def update(self, done: int, total: int) -> None:
+        if done >= total:
+            self.clear()
+            return
+        if not self.shown and time.monotonic() - self.started < self.delay:
+            return
+        self.shown = True
+        self.stream.write(f"\rstatusguard: probing {done + 1}/{total}...")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * 40 + "\r")
+            self.stream.flush()
+            self.shown = False
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -138,7 +213,7 @@ def _check(args: argparse.Namespace) -> int:
     request_headers = []
     for item in args.request_header:
         name, colon, value = item.partition(":")
-        if not colon:
+        if not colon or not name.strip():
             return _usage_error(f"--request-header {item!r}: write 'Name: value'")
         request_headers.append((name.strip(), value.strip()))
     try:
@@ -146,31 +221,41 @@ def _check(args: argparse.Namespace) -> int:
             exchanges = parse_har(data)
         else:
             recorded = parse_raw_response(data)
-            recorded.method = args.method.upper()
-            recorded.request_headers = request_headers
+            if args.method:
+                recorded.method = args.method.upper()
+            if request_headers:
+                recorded.request_headers = request_headers
             exchanges = [recorded]
     except ValueError as exc:
         return _usage_error(str(exc))
     everything = []
     blocks = []
     for exchange in exchanges:
+        # A body the client decoded (curl --compressed, every HAR) cannot be measured against Content-Length.
+        selectors = {"content-length-accurate": "off"} if exchange.decoded else None
         violations = check(
             exchange.status, exchange.headers, exchange.body, method=exchange.method,
-            request_headers=exchange.request_headers, http_version=exchange.http_version,
+            request_headers=exchange.request_headers, http_version=exchange.http_version, rules=selectors,
         )
         everything.extend(violations)
-        label = f"{exchange.method} {exchange.url or ''} -> {exchange.status}".replace("  ", " ")
+        label = f"{exchange.method} {exchange.url} -> {exchange.status}" if exchange.url else \
+            f"{exchange.method} -> {exchange.status}"
         blocks.append((label, exchange, violations))
     if args.format == "json":
         print(json.dumps([
-            {"request": label, "status": ex.status,
+            {"request": label, "method": ex.method, "url": ex.url, "status": ex.status,
+             "http_version": ex.http_version, "skipped": ex.skipped, "body_decoded": ex.decoded,
              "violations": [v._asdict() | {"severity": v.severity} for v in violations]}
             for label, ex, violations in blocks
         ], indent=2))
     else:
-        for label, _, violations in blocks:
-            print(label)
-            print("  " + violations_text(violations).replace("\n", "\n  "))
+        if not blocks:
+            print("No answered exchange in the input.")
+        for label, exchange, violations in blocks:
+            print(escape(label, 96))
+            if exchange.skipped:
+                print(f"  (skipped before it: {escape('; '.join(exchange.skipped), 80)})")
+            print(violations_text(violations, indent="  "))
     return 1 if at_or_above(everything, args.fail_on) else 0
 
 
