@@ -27,6 +27,8 @@ __all__ = [
     "Violation",
     "escape",
     "normalise_headers",
+    "normalise_indexed",
+    "response_exchange",
 ]
 
 Level = Literal["MUST", "SHOULD", "ADVISORY", "DEPRECATED"]
@@ -80,10 +82,63 @@ def normalise_headers(headers: HeaderInput) -> tuple[list[tuple[str, str]], list
     invalid names and values are kept (so that the response can pass through as sent) and
     reported under ``field-name-syntax`` / ``field-value-syntax``. Never raises.
     """
-    if type(headers) is list:
-        fast = _normalise_well_formed(headers)
-        if fast is not None:
-            return fast, []
+    pairs, _, problems = normalise_indexed(headers)
+    return pairs, list(problems)
+
+
+def normalise_indexed(
+    headers: HeaderInput,
+) -> tuple[list[tuple[str, str]], dict[str, list[str]] | None, Sequence[tuple[str, str]]]:
+    """``normalise_headers``, plus the index of the pairs by lower-case name when the hot path built
+    it on the way (None otherwise: ``Exchange`` builds it on first use).
+
+    The hot path takes a list of well-formed (str, str) or (bytes, bytes) pairs, as nearly every
+    app sends, in one pass; anything unusual goes to the careful path, which gives the same result
+    for every list the hot path accepts.
+    """
+    if type(headers) is not list:
+        pairs, problems = _normalise_careful(headers)
+        return pairs, None, problems
+    pairs = []
+    index: dict[str, list[str]] = {}
+    names = _NAMES
+    try:
+        for entry in headers:
+            if type(entry) is not tuple:
+                break
+            name, value = entry  # ValueError unless a pair
+            known = names.get(name)  # hashes the name: an unhashable or odd object raises, and goes below
+            if known is None:
+                known = _learn_name(name)
+                if known is None:
+                    break
+            text, lower = known
+            if type(value) is not str:
+                if type(value) is not bytes:
+                    break
+                value = value.decode("latin-1")
+            if not (value.isascii() and value.isprintable()) and not _TAB_OR_OBS_TEXT_ONLY(value):
+                break
+            pairs.append((text, value))
+            index[lower] = [value]
+        else:
+            if len(index) != len(pairs):  # a repeated field: index every line of it
+                index = {}
+                for text, value in pairs:
+                    lower = text.lower()
+                    values = index.get(lower)
+                    if values is None:
+                        index[lower] = [value]
+                    else:
+                        values.append(value)
+            return pairs, index, ()
+    except Exception:  # not a pair (ValueError), an unhashable name (TypeError), an app object's own error
+        pass
+    pairs, problems = _normalise_careful(headers)
+    return pairs, None, problems
+
+
+def _normalise_careful(headers: HeaderInput) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     pairs: list[tuple[str, str]] = []
     problems: list[tuple[str, str]] = []
     overflow: dict[str, int] = {}
@@ -145,28 +200,21 @@ def normalise_headers(headers: HeaderInput) -> tuple[list[tuple[str, str]], list
     return pairs, problems
 
 
-def _normalise_well_formed(headers: list[Any]) -> list[tuple[str, str]] | None:
-    """The hot path: a list of well-formed (str, str) or (bytes, bytes) pairs, as nearly every app
-    sends. Anything unusual returns None, and the careful path above handles the whole list."""
-    pairs = []
-    valid_names = _VALID_NAMES
-    for entry in headers:
-        if type(entry) is not tuple or len(entry) != 2:
-            return None
-        name, value = entry
-        if type(name) is bytes and type(value) is bytes:
-            name, value = name.decode("latin-1"), value.decode("latin-1")
-        elif type(name) is not str or type(value) is not str:
-            return None
-        if name not in valid_names:
-            if not name or not _TCHARS.issuperset(name):
-                return None
-            if len(valid_names) < _MAX_VALID_NAMES:  # names are app-chosen, but bound it all the same
-                valid_names.add(name)
-        if not (value.isascii() and value.isprintable()) and not _TAB_OR_OBS_TEXT_ONLY(value):
-            return None
-        pairs.append((name, value))
-    return pairs
+def _learn_name(name: object) -> tuple[str, str] | None:
+    """``(name as str, lower-case name)`` for a valid field name (a token) of exact type str or bytes,
+    remembered (bounded: names are app-chosen); None for anything else."""
+    if type(name) is bytes:
+        text = name.decode("latin-1")
+    elif type(name) is str:
+        text = name
+    else:
+        return None
+    if not text or not _TCHARS.issuperset(text):
+        return None
+    known = (text, text.lower())
+    if len(_NAMES) < _MAX_VALID_NAMES:
+        _NAMES[name] = known
+    return known
 
 
 def _tab_or_obs_text_only(value: str) -> bool:
@@ -187,7 +235,12 @@ _COMMON_NAMES = (
 _KNOWN_GOOD_NAMES = frozenset(
     [*_COMMON_NAMES, *("-".join(part.capitalize() for part in name.split("-")) for name in _COMMON_NAMES), "ETag"]
 )
-_VALID_NAMES: set[str] = set(_KNOWN_GOOD_NAMES)  # grows with the names an app uses (bounded)
+# Valid names (exact str or bytes, as apps send them) -> (str name, lower-case name); grows with the
+# names an app uses (bounded). A str or bytes subclass equal to a known name is read as that name.
+_NAMES: dict[str | bytes, tuple[str, str]] = {}
+for _name in _KNOWN_GOOD_NAMES:
+    _NAMES[_name] = _NAMES[_name.encode("latin-1")] = (_name, _name.lower())
+del _name
 
 
 def _describe(entry: object) -> str:
@@ -251,6 +304,7 @@ class Exchange:
         "header_problems",
         "headers",
         "http_version",
+        "is_head",
         "known_methods",
         "method",
         "status",
@@ -284,6 +338,7 @@ class Exchange:
             has_body = body_length > 0
         self.has_body = has_body
         self.method = method
+        self.is_head = method == "HEAD"  # the method is fixed at construction, like every fact of the exchange
         # A list, or a callable that builds it: most responses never look at the request's headers.
         self._request_source = request_headers if request_headers is not None else []
         self.http_version = http_version
@@ -352,19 +407,71 @@ class Exchange:
         """``'Application/JSON; charset=utf-8'`` → ``'application/json'``; None without Content-Type."""
         found = self._media_type
         if found is _UNSET:
-            values = self.get_all("content-type")
-            found = values[0].split(";", 1)[0].strip(" \t").lower() if values else None
+            index = self._index if self._index is not None else self._build_index()
+            values = index.get("content-type")
+            found = (_MEDIA_TYPES.get(values[0]) or _media_type_of(values[0])) if values else None
             self._media_type = found
         return found  # type: ignore[return-value]
 
     def repeated_fields(self) -> list[str]:
         """The (lower-case) names of the fields that appear more than once."""
         index = self._index if self._index is not None else self._build_index()
+        if len(index) == len(self.headers):  # as many names as lines: nothing repeats
+            return []
         return [name for name, values in index.items() if len(values) > 1]
 
-    @property
-    def is_head(self) -> bool:
-        return self.method == "HEAD"
+
+
+_new_exchange = object.__new__
+
+
+def response_exchange(
+    status: int,
+    headers: list[tuple[str, str]],
+    index: dict[str, list[str]] | None,
+    method: str,
+    request_headers: list[tuple[str, str]] | Callable[[], list[tuple[str, str]]],
+    http_version: str,
+    gateway: Literal["wsgi", "asgi"] | None,
+    status_line: str | None,
+    header_problems: Sequence[tuple[str, str]],
+    known_methods: frozenset[str] | None,
+) -> Exchange:
+    """``Exchange(status, headers, method=..., ...)`` for a response head whose body is not known yet,
+    built without keyword parsing (the middlewares build one per response), with the name index
+    ``normalise_indexed`` made on the way when there is one."""
+    x: Exchange = _new_exchange(Exchange)
+    x.status = status
+    x.headers = headers
+    x.body = None
+    x.body_length = None
+    x.has_body = None
+    x.method = method
+    x.is_head = method == "HEAD"
+    x._request_source = request_headers
+    x.http_version = http_version
+    x.allowed_methods = None
+    x.gateway = gateway
+    x.status_line = status_line
+    x.header_problems = tuple(header_problems) if header_problems else ()
+    x.known_methods = known_methods
+    x._index = index
+    x._media_type = _UNSET
+    x._request_index = None
+    return x
+
+
+_MEDIA_TYPES: dict[str, str] = {}
+
+
+def _media_type_of(value: str) -> str:
+    """The media type of a Content-Type value, lower-case, without parameters (remembered, bounded)."""
+    found = _MEDIA_TYPES.get(value)
+    if found is None:
+        found = value.split(";", 1)[0].strip(" \t").lower()
+        if len(_MEDIA_TYPES) < 256:
+            _MEDIA_TYPES[value] = found
+    return found
 
 
 class Example(NamedTuple):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -114,16 +115,23 @@ class Reporter:
             },
         )
 
-    def internal_error(self, where: str, exc: BaseException) -> None:
-        """Log an error of statusguard's own, with its traceback, once per place it happened."""
+    def internal_error(self, where: str, exc: BaseException, secrets: Iterable[str] = ()) -> None:
+        """Log an error of statusguard's own, with its traceback, once per place it happened.
+
+        The traceback is formatted here and masked like any message: an exception's text may quote
+        the request (a user's allowed_methods callable raising with the environ in its message).
+        """
         with self._lock:  # threaded servers: "once" must hold when two requests fail together
             if where in self._internal_logged:
                 return
             self._internal_logged.add(where)
-        self.log.error(
-            "statusguard: internal error in %s; the response passes through unchecked (please report this)",
-            where, exc_info=(type(exc), exc, exc.__traceback__),
-        )
+        message = "statusguard: internal error in %s; the response passes through unchecked (please report this)"
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        masked = redact(trace, secrets)
+        if masked == trace:  # nothing to hide: keep exc_info, which error trackers read
+            self.log.error(message, where, exc_info=(type(exc), exc, exc.__traceback__))
+        else:
+            self.log.error(message + "\n%s", where, masked.rstrip())
 
 
 def _log_level(violation: Violation, action: str) -> int:
@@ -187,10 +195,20 @@ def _secret_pieces(secret: str) -> list[str]:
 
 
 def secrets_of(*header_lists: Iterable[tuple[str, str]]) -> list[str]:
-    """The values of the sensitive fields in these header lists."""
-    return [
-        value for headers in header_lists for name, value in headers if name.strip().lower() in SENSITIVE_FIELDS
-    ]
+    """The values of the sensitive fields in these header lists.
+
+    A malformed name that carries a whole field line (``"Set-Cookie: sid=..."``, which
+    ``field-name-syntax`` quotes) counts too: the part after the colon is the credential.
+    """
+    found = []
+    for headers in header_lists:
+        for name, value in headers:
+            field, colon, rest = name.partition(":")
+            if field.strip().lower() in SENSITIVE_FIELDS:
+                found.append(value)
+                if colon and rest.strip():
+                    found.append(rest.strip())
+    return found
 
 
 def secrets_in_entries(entries: Iterable[object]) -> list[str]:

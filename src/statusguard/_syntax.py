@@ -106,7 +106,12 @@ def split_list(value: str) -> list[str] | None:
 def _unquote(value: str) -> str:
     """``'"a\\"b"'`` → ``'a"b'``; assumes ``value`` is a well-formed quoted-string."""
     inner = value[1:-1]
-    return _QUOTED_PAIR.sub(r"\1", inner) if "\\" in inner else inner
+    return _QUOTED_PAIR.sub(_second_char, inner) if "\\" in inner else inner
+
+
+def _second_char(match: re.Match[str]) -> str:
+    # A function, not the template r"\1": the template is expanded per match, several times slower.
+    return match.group(1)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -65,7 +65,8 @@ class ASGIMiddleware:
             return
         responder = _Responder(self, scope, send)
         await self.app(scope, receive, responder.send)
-        await responder.app_returned()
+        if responder.held_start is not None:
+            await responder.app_returned()
 
 
 class _Responder:
@@ -87,13 +88,22 @@ class _Responder:
         self.sent = 0
         self.violations: list[Violation] = []
         state = scope.get("state")
-        if isinstance(state, MutableMapping):
+        if type(state) is dict or isinstance(state, MutableMapping):  # dict first: the ABC check is slow
             state[_STATE_KEY] = self.violations
         else:
             scope["state"] = {_STATE_KEY: self.violations}
 
     async def send(self, message: Message) -> None:
         kind = message.get("type")
+        if kind == "http.response.body" and self.held_start is None and not self.broken:
+            # The hot path (every chunk of a stream), inline: the head went out; count and forward.
+            decision = self.decision
+            if decision is None or (decision.replace_body is None and not decision.drop_body):
+                self.sent += len(message.get("body", b""))
+                await self.server_send(message)
+                if not message.get("more_body", False):
+                    self._end()
+                return
         if self.broken:
             await self.server_send(message)
         elif kind == "http.response.start":
@@ -173,9 +183,7 @@ class _Responder:
         """A copy of the app's start message carrying the decision's head (the app's is not mutated)."""
         fixed = dict(message)
         fixed["status"] = decision.status
-        fixed["headers"] = [
-            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in decision.headers
-        ]
+        fixed["headers"] = [(_encode(name.lower()), _encode(value)) for name, value in decision.headers]
         if (decision.drop_body or decision.replace_body is not None) and fixed.pop("trailers", False):
             self.drop_trailers = True  # no trailers on a body we own (RULES.md §3.20)
         return fixed
@@ -242,6 +250,15 @@ class _Responder:
             raise exc
         self.broken = True
         self.middleware.reporter.internal_error(f"ASGIMiddleware.{where}", exc)
+
+
+def _encode(text: str) -> bytes:
+    """A header name or value as bytes. It came from bytes (Latin-1) unless the app broke the spec with a str;
+    a str outside Latin-1 that the policy only logs (field-value-syntax) goes out as UTF-8, not as a crash."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
 
 
 def _full_path(scope: Scope) -> str:

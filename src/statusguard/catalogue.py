@@ -2608,6 +2608,9 @@ _rule(
 )
 
 
+_CODE_BY_PHRASE = {phrase.lower(): code for code, phrase in REASON_PHRASES.items()}  # built once, not per check
+
+
 def _check_problem_title(x: Exchange) -> str | None:
     problem = _problem(x)
     if problem is None or problem.get("type", "about:blank") != "about:blank":
@@ -2618,8 +2621,7 @@ def _check_problem_title(x: Exchange) -> str | None:
         return f"about:blank problem without a title; it should be {expected!r}"
     if not isinstance(title, str):
         return None  # problem-member-types reports it
-    other = {phrase.lower(): code for code, phrase in REASON_PHRASES.items()}
-    code = other.get(title.strip().lower())
+    code = _CODE_BY_PHRASE.get(title.strip().lower())
     if code is not None and code != x.status:
         return f"about:blank problem titled {escape(title)!r} (the phrase of {code}) on a {x.status}"
     return None  # a localized or reworded phrase is allowed (RFC 9457 §4.2.1)

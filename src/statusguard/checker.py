@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal
 
 from ._model import Exchange, HeaderInput, Phase, Rule, Violation, normalise_headers
-from .catalogue import OUT_OF_RANGE, RULE_LIST
+from .catalogue import OUT_OF_RANGE, RULE_LIST, RULES
 
-__all__ = ["Dispatcher", "build_exchange", "check", "parse_status"]
+__all__ = ["Dispatcher", "Selection", "build_exchange", "check", "parse_status", "run_rules"]
 
 Gateway = Literal["wsgi", "asgi"] | None
 _PHASES: tuple[Phase, ...] = ("head", "body", "length")
@@ -27,6 +27,57 @@ _PHASES: tuple[Phase, ...] = ("head", "body", "length")
 Hints = Callable[[Rule, Exchange], "str | None"]
 _Plan = tuple[tuple[Rule, ...], dict[str, tuple[Rule, ...]]]
 _MAX_HINTED = 1024
+_MAX_SELECTIONS = 4096
+_MAX_MEDIA_TYPES = 64
+
+# The checks that only report the entries ``normalise_headers`` left in ``Exchange.header_problems``
+# (it names their rules): silent on a response without such entries, so they are not even called then.
+_HEADER_PROBLEM_CHECKS = frozenset({RULES["field-name-syntax"].check, RULES["field-value-syntax"].check})
+assert all(check(Exchange(200, [("X-A", "1"), ("x-a", "2")])) is None for check in _HEADER_PROBLEM_CHECKS)
+
+
+_ALL_PHASES = frozenset(_PHASES)
+_DECIDE_PHASES = frozenset(("head", "body"))
+_LENGTH_PHASE = frozenset(("length",))
+
+
+class Selection:
+    """The rules that concern one kind of response, grouped the way a middleware runs them.
+
+    A selection depends on the status, the method, the gateway, the field names present (in order)
+    and, when a rule is restricted to media types, the media type: nothing else. The dispatcher
+    keeps one per such key, so that a response like the previous one costs a single look-up. Each
+    group keeps the selection's order. The ``*_clean`` groups leave out the checks that only report
+    header-list problems, for a response that has none. ``memo`` belongs to the consumer (the
+    engine caches its own per-selection facts there).
+    """
+
+    __slots__ = (
+        "body", "complete", "complete_clean", "decide", "decide_clean", "head", "length", "memo", "rules",
+    )
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self.head = tuple(rule for rule in self.rules if rule.phase == "head")
+        self.body = tuple(rule for rule in self.rules if rule.phase == "body")
+        self.length = tuple(rule for rule in self.rules if rule.phase == "length")
+        self.decide = tuple(rule for rule in self.rules if rule.phase in ("head", "body"))
+        self.complete = self.rules
+        self.decide_clean = tuple(rule for rule in self.decide if rule.check not in _HEADER_PROBLEM_CHECKS)
+        self.complete_clean = tuple(rule for rule in self.rules if rule.check not in _HEADER_PROBLEM_CHECKS)
+        self.memo: object = None
+
+    def for_phases(self, phases: Sequence[Phase], clean: bool) -> tuple[Rule, ...]:
+        """The rules of these phases (``clean``: the response has no header-list problems), in order."""
+        wanted = frozenset(phases)
+        if wanted == _ALL_PHASES:
+            return self.complete_clean if clean else self.complete
+        if wanted == _DECIDE_PHASES:
+            return self.decide_clean if clean else self.decide
+        if wanted == _LENGTH_PHASE:
+            return self.length
+        rules = tuple(rule for rule in self.rules if rule.phase in wanted)
+        return tuple(rule for rule in rules if rule.check not in _HEADER_PROBLEM_CHECKS) if clean else rules
 
 
 class Dispatcher:
@@ -38,7 +89,8 @@ class Dispatcher:
     """
 
     __slots__ = (
-        "_always", "_by_field", "_by_method", "_by_status", "_cache", "_hinted", "_out_of_range", "hints", "rules",
+        "_always", "_by_field", "_by_method", "_by_status", "_cache", "_hinted", "_out_of_range", "_selections",
+        "hints", "rules",
     )
 
     def __init__(self, rules: Iterable[Rule], hints: Hints | None = None) -> None:
@@ -70,6 +122,9 @@ class Dispatcher:
         self._always = tuple(always)
         self._out_of_range = tuple(out_of_range)
         self._cache: dict[tuple[int, str, Gateway], _Plan] = {}
+        # (status, method, gateway, field names) -> a Selection, or {media type: Selection} when a rule
+        # the field names trigger is restricted to media types.
+        self._selections: dict[tuple[int, str, Gateway, tuple[str, ...]], Selection | dict[str | None, Selection]] = {}
 
     def _plan(self, status: int, method: str, gateway: Gateway) -> _Plan:
         """The rules selected by status and method alone, and the field-triggered rules that can apply
@@ -95,6 +150,51 @@ class Dispatcher:
 
     def select(self, x: Exchange) -> list[Rule]:
         """Every rule that concerns this exchange: one look-up by status and method, one per field name."""
+        return list(self.selection(x).rules)
+
+    def selection(self, x: Exchange) -> Selection:
+        """``select(x)`` grouped by phase; one cached look-up for a response like an earlier one."""
+        index = x._index
+        key = (x.status, x.method, x.gateway, tuple(x.field_names() if index is None else index))
+        found = self._selections.get(key)
+        if found is None:
+            found = self._new_selection(key, x)
+        if type(found) is dict:
+            # Keyed by the first Content-Type value as sent, and by its media type: a media type is its
+            # own media type, so both kinds of key agree.
+            by_media = found
+            values = x.get_all("content-type")
+            raw = values[0] if values else None
+            found = by_media.get(raw)
+            if found is None:
+                media_type = x.media_type
+                found = by_media.get(media_type)
+                if found is None:
+                    found = Selection(self._selected_rules(x))
+                    if len(by_media) < _MAX_MEDIA_TYPES:
+                        by_media[media_type] = found
+                if len(by_media) < _MAX_MEDIA_TYPES:  # values are app-chosen (multipart boundaries): bounded
+                    by_media[raw] = found
+        assert isinstance(found, Selection)
+        if self.hints is not None:
+            return Selection([self._with_hint(rule, x) for rule in found.rules])
+        return found
+
+    def _new_selection(
+        self, key: tuple[int, str, Gateway, tuple[str, ...]], x: Exchange
+    ) -> Selection | dict[str | None, Selection]:
+        _, fields = self._plan(x.status, x.method, x.gateway)
+        by_media = any(rule.content_types is not None for name in key[3] for rule in fields.get(name, ()))
+        found: Selection | dict[str | None, Selection]
+        if by_media:
+            found = {x.media_type: Selection(self._selected_rules(x))}
+        else:
+            found = Selection(self._selected_rules(x))
+        if len(self._selections) < _MAX_SELECTIONS:  # methods and field names are client/app-chosen: bound it
+            self._selections[key] = found
+        return found
+
+    def _selected_rules(self, x: Exchange) -> list[Rule]:
         base, fields = self._plan(x.status, x.method, x.gateway)
         selected = list(base)
         if fields:
@@ -111,8 +211,6 @@ class Dispatcher:
                     if rule not in seen:
                         seen.add(rule)
                         selected.append(rule)
-        if self.hints is not None:
-            return [self._with_hint(rule, x) for rule in selected]
         return selected
 
     def _with_hint(self, rule: Rule, x: Exchange) -> Rule:
@@ -136,8 +234,10 @@ class Dispatcher:
     ) -> list[Violation]:
         """Check ``x`` against the selected rules of the given phases (``selected``: a ``select(x)``
         made earlier for the same head). Never raises."""
+        if selected is None:
+            return run_rules(self.selection(x).for_phases(phases, not x.header_problems), x)
         violations = []
-        for rule in self.select(x) if selected is None else selected:
+        for rule in selected:
             if rule.phase not in phases:
                 continue
             violation = run_rule(rule, x)
@@ -157,6 +257,19 @@ def _applies(rule: Rule, status: int, method: str, gateway: Gateway) -> bool:
     if rule.methods is not None and method not in rule.methods:
         return False
     return rule.gateways is None or (gateway is not None and gateway in rule.gateways)
+
+
+def run_rules(rules: Iterable[Rule], x: Exchange) -> list[Violation]:
+    """``run_rule`` for each rule in turn (the hot loop: one call per rule)."""
+    violations = []
+    for rule in rules:
+        try:
+            message = rule.check(x)
+        except Exception:  # pragma: no cover - a rule bug; the property tests hunt for these
+            continue
+        if message is not None:
+            violations.append(Violation(rule.id, rule.level, x.status, _one_line(message), rule.reference, rule.hint))
+    return violations
 
 
 def run_rule(rule: Rule, x: Exchange) -> Violation | None:
@@ -188,6 +301,13 @@ def parse_status(status: object) -> tuple[int, str | None]:
 
     The second item is the WSGI status line when one was given, for ``wsgi-status-string``.
     """
+    kind = type(status)
+    if kind is int:
+        return status, None  # type: ignore[return-value]
+    if kind is str:
+        code = _STATUS_CODES.get(status)  # type: ignore[call-overload]
+        if code is not None:
+            return code, status  # type: ignore[return-value]
     if isinstance(status, bool):
         return 0, None
     if isinstance(status, int):
@@ -196,10 +316,14 @@ def parse_status(status: object) -> tuple[int, str | None]:
         status = bytes(status).decode("latin-1")
     if isinstance(status, str):
         code = status[:3]
-        if len(code) == 3 and code.isdigit() and code.isascii():
-            return int(code), status
-        return 0, status
+        number = int(code) if len(code) == 3 and code.isdigit() and code.isascii() else 0
+        if kind is str and len(_STATUS_CODES) < 256:  # lines are app-chosen: bounded
+            _STATUS_CODES[status] = number
+        return number, status
     return 0, None
+
+
+_STATUS_CODES: dict[str, int] = {}  # WSGI status line -> its code
 
 
 DEFAULT_DISPATCHER = Dispatcher(rule for rule in RULE_LIST if rule.enabled_by_default)

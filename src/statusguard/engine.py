@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._model import Draft, Exchange, Phase, Rule, Violation, normalise_headers
+from ._model import Draft, Exchange, Phase, Rule, Violation, normalise_indexed, response_exchange
 from ._phrases import reason_phrase
 from ._report import Reporter, ViolationContext, redact, secrets_in_entries, secrets_of
 from .catalogue import RULES
-from .checker import parse_status, run_rule
+from .checker import Selection, parse_status, run_rule, run_rules
 from .errors import StatusViolationError
 from .fixer import Repair, repair, wants_hints
 from .policy import Action, Policy
@@ -35,6 +35,7 @@ _DECIDE_PHASES: tuple[Phase, ...] = ("head", "body")
 _COMPLETE_PHASES: tuple[Phase, ...] = ("head", "body", "length")
 _LENGTH_PHASE: tuple[Phase, ...] = ("length",)
 _NO_BODY_STATUSES = frozenset({204, 304})
+_MAX_UNCHANGED = 1024
 
 
 @dataclass(slots=True)
@@ -50,6 +51,20 @@ class Decision:
     violations: list[Violation] = field(default_factory=list)
 
 
+# The decision for a response that breaks no rule, one per status (never mutated: every other
+# outcome gets a Decision of its own).
+_UNCHANGED: dict[int, Decision] = {}
+
+
+def _unchanged(status: int) -> Decision:
+    decision = _UNCHANGED.get(status)
+    if decision is None:
+        decision = Decision(status=status)
+        if len(_UNCHANGED) < _MAX_UNCHANGED:  # statuses are app-chosen ints: bounded
+            _UNCHANGED[status] = decision
+    return decision
+
+
 class Inspection:
     """One response's journey through the middleware."""
 
@@ -58,7 +73,7 @@ class Inspection:
         "_complete",
         "_entry_secrets",
         "_request_source",
-        "_selected",
+        "_selection",
         "_sent_headers",
         "_sent_status",
         "decision",
@@ -90,7 +105,7 @@ class Inspection:
         self.method = method
         self.path = path
         self._request_source = request_headers  # a list, or a callable building it on first use
-        self._selected: list[Rule] = []
+        self._selection: Selection | None = None
         self.http_version = http_version
         self.gateway = gateway
         self._allowed_methods = allowed_methods
@@ -120,33 +135,48 @@ class Inspection:
         here all the same, so that strict mode raises as the app sends its head, not later from
         the body.
         """
-        code, line = parse_status(status)
-        pairs, problems = normalise_headers(headers)
+        code, line = (status, None) if type(status) is int else parse_status(status)
+        pairs, index, problems = normalise_indexed(headers)
         # Malformed entries are dropped from ``pairs`` but quoted in messages: their credentials too
         # must be masked.
         self._entry_secrets = secrets_in_entries(headers) if problems and isinstance(headers, list | tuple) else []
-        self.exchange = x = Exchange(
-            code, pairs, method=self.method, request_headers=self._request_loader,
-            http_version=self.http_version, gateway=self.gateway,
-            status_line=line if self.gateway == "wsgi" else None, header_problems=problems,
-            known_methods=self.policy.options.known_methods,
+        policy = self.policy
+        gateway = self.gateway
+        self.exchange = x = response_exchange(
+            code, pairs, index, self.method, self._request_loader, self.http_version, gateway,
+            line if gateway == "wsgi" else None, problems, policy.options.known_methods,
         )
         self.decision = None
         self._complete = False
-        if not x.is_head and code not in _NO_BODY_STATUSES and not 100 <= code < 200:
+        if not (code in _NO_BODY_STATUSES or 100 <= code < 200 or x.is_head):
             declared = x.get_all("content-length")
-            if len(declared) == 1 and declared[0].isdigit() and declared[0].isascii():
-                # The app's declaration (checked against the bytes at the end); compared as digits, since
-                # int() refuses values over 4300 digits.
-                x.has_body = declared[0].strip("0") != ""
-        policy = self.policy
-        self._selected = selected = policy.dispatcher.select(x)
+            if len(declared) == 1:
+                value = declared[0]
+                if value.isdigit() and value.isascii():
+                    # The app's declaration (checked against the bytes at the end); compared as digits, since
+                    # int() refuses values over 4300 digits.
+                    x.has_body = value.strip("0") != ""
+        self._selection = selection = policy.dispatcher.selection(x)
         if x.has_body is not None:
             return False
-        hold = any(rule.phase == "body" and policy.action(rule, code) is not Action.OFF for rule in selected)
+        memo = selection.memo
+        hold: bool = (memo if type(memo) is tuple and memo[0] is policy else self._facts(selection, x))[1]
         if hold:
-            self._raise_early(x, selected)
+            self._raise_early(x, selection.head)
         return hold
+
+    def _facts(self, selection: Selection, x: Exchange) -> tuple[object, bool, bool, bool]:
+        """(policy, hold, wants router, wants hints): what this policy decides from the selection's key
+        alone (status, method, gateway, field names), worked out once per selection."""
+        memo = selection.memo
+        policy = self.policy
+        if type(memo) is tuple and memo[0] is policy:
+            return memo
+        code = x.status
+        hold = any(policy.action(rule, code) is not Action.OFF for rule in selection.body)
+        facts = (policy, hold, self._wants_router(x), wants_hints(code, x.has("retry-after"), policy))
+        selection.memo = facts
+        return facts
 
     def _raise_early(self, x: Exchange, selected: Iterable[Rule]) -> None:
         """Raise now for the head-phase violations whose action is ``raise`` (the head is being held).
@@ -172,25 +202,34 @@ class Inspection:
         only to know whether content exists).
         """
         x = self.exchange
+        selection = self._selection
         assert x is not None, "begin() first"
+        assert selection is not None
         if complete and body is not None:
             x.body, x.body_length, x.has_body = body, len(body), len(body) > 0
         elif has_body is not None:
             x.has_body = has_body
         self._complete = complete
-        if self._wants_router(x):
-            x.allowed_methods = self._router_methods()
-        phases = _COMPLETE_PHASES if complete else _DECIDE_PHASES
         policy = self.policy
-        found = [
-            v for v in policy.dispatcher.run(x, phases, self._selected)
-            if policy.action(RULES[v.rule], v.status) is not Action.OFF
-        ]
+        facts = selection.memo
+        if type(facts) is not tuple or facts[0] is not policy:
+            facts = self._facts(selection, x)
+        if facts[2]:
+            x.allowed_methods = self._router_methods()
+        if complete:
+            rules = selection.complete if x.header_problems else selection.complete_clean
+        else:
+            rules = selection.decide if x.header_problems else selection.decide_clean
+        found = run_rules(rules, x)
+        if found:
+            found = [v for v in found if policy.action(RULES[v.rule], v.status) is not Action.OFF]
+        if not found and not facts[3]:
+            decision = _UNCHANGED.get(x.status) or _unchanged(x.status)
+            self.decision = decision
+            return decision
+        phases = _COMPLETE_PHASES if complete else _DECIDE_PHASES
         decision = Decision(status=x.status)
         self.decision = decision
-        if not found and not wants_hints(x.status, x.has("retry-after"), policy):
-            self._sent_status, self._sent_headers = x.status, x.headers
-            return decision
         to_raise = [v for v in found if policy.action(RULES[v.rule], v.status) is Action.RAISE]
         result = repair(x, policy, phases, found)
         for rule_id, error in result.errors:
@@ -244,17 +283,18 @@ class Inspection:
                 self._sent_status, self._sent_headers, body_length=total_length, method=x.method,
                 request_headers=self._request_loader, http_version=x.http_version, gateway=x.gateway,
             )
-            selected = None
+            found = policy.dispatcher.run(sent, _LENGTH_PHASE)
         else:  # the app's head went out as it was: its exchange and selection still hold
-            sent, selected = x, self._selected
-            sent.body_length, sent.has_body = total_length, total_length > 0
-        found = [
-            v for v in policy.dispatcher.run(sent, _LENGTH_PHASE, selected)
-            if policy.action(RULES[v.rule], v.status) is not Action.OFF
-        ]
+            assert self._selection is not None
+            x.body_length, x.has_body = total_length, total_length > 0
+            found = run_rules(self._selection.length, x)
+        if not found:
+            return
         to_raise = []
         for violation in found:
             action = policy.action(RULES[violation.rule], violation.status)
+            if action is Action.OFF:
+                continue
             # Nothing can be repaired once the head is sent: a wanted fix is reported as not made.
             taken = "raised" if action is Action.RAISE else "unfixed" if action is Action.FIX else "logged"
             safe = self._report(violation, taken)
@@ -262,6 +302,32 @@ class Inspection:
                 to_raise.append(safe)
         if to_raise:
             raise StatusViolationError(to_raise, method=self.method, path=self.path)
+
+    def end_ahead(self, total_length: int) -> bool:
+        """The body's total length is known before any of it is sent (a body already in memory).
+
+        When the head went out unchanged and the length phase finds nothing to report on that
+        total, the response is settled now: True, and ``end`` has nothing left to do (the adapter
+        need not count the bytes). Otherwise False, nothing is reported, and ``end`` checks the
+        bytes actually sent, as for any body.
+        """
+        x = self.exchange
+        decision = self.decision
+        selection = self._selection
+        if x is None or decision is None or selection is None or self._complete or decision.changed:
+            return False
+        if decision.drop_body or decision.replace_body is not None:
+            return False
+        before = x.body_length, x.has_body
+        x.body_length, x.has_body = total_length, total_length > 0
+        found = run_rules(selection.length, x)
+        if found:
+            policy = self.policy
+            if any(policy.action(RULES[v.rule], v.status) is not Action.OFF for v in found):
+                x.body_length, x.has_body = before
+                return False
+        self._complete = True
+        return True
 
     # -- helpers ------------------------------------------------------------------------------
     def _report(self, violation: Violation, taken: str) -> Violation:

@@ -78,6 +78,7 @@ class _Responder:
         self.inspection: Inspection | None = None
         self.broken = False  # an internal error: pass everything through from here on
         self.app_status: str = ""
+        self.app_called = False  # the app has called start_response (its status may be any value, even "")
         self.app_headers: list[tuple[str, str]] = []
         self.app_exc_info: OptExcInfo | None = None
         self.hold = False
@@ -100,6 +101,8 @@ class _Responder:
                 and (self.broken or not self._owns_body())
             ):
                 return result  # let the server use sendfile; the server frames what it sends
+            if type(result) is list and self.started and not self.hold and not self.broken and self._settled(result):
+                return result  # its length was checked from the list: nothing to count, nothing to close
             return _GuardedIterable(self, result)
         except BaseException:
             _close(result)  # PEP 3333: whoever gets the iterable closes it; nobody else will now
@@ -114,6 +117,7 @@ class _Responder:
         # A first call, or the app replacing its response before any byte was sent (exc_info set):
         # this head is the one that will go out, so it is the one inspected.
         self.app_status, self.app_headers, self.app_exc_info = status, headers, exc_info
+        self.app_called = True
         self.decision = None
         self.started = False
         self.sent = 0
@@ -145,6 +149,22 @@ class _Responder:
             self.body_started = True
         assert self.server_write is not None
         return self.server_write(data)
+
+    def _settled(self, result: list[bytes]) -> bool:
+        """A list body under a head already sent as the app wrote it: the length phase is checked now,
+        from the list (its bytes are in memory). True when nothing is left to check as it is sent."""
+        inspection = self.inspection
+        if inspection is None:
+            return False
+        try:
+            total = self.sent + sum(map(len, result))
+        except TypeError:
+            return False  # not a list of bytes: the guarded iterable forwards it as it comes
+        try:
+            return inspection.end_ahead(total)
+        except Exception as exc:
+            self._internal_error("end", exc)
+            return False
 
     def _owns_body(self) -> bool:
         """Has the decision replaced or dropped the app's body (so that its bytes are not forwarded)?"""
@@ -181,10 +201,10 @@ class _Responder:
 
     def _start_server(self) -> None:
         decision = self.decision
-        if self.broken or decision is None or not decision.changed:
-            self._start_server_passthrough()
-            return
         self.started = True
+        if self.broken or decision is None or not decision.changed:
+            self.server_write = self.server_start_response(self.app_status, self.app_headers, self.app_exc_info)
+            return
         self.server_write = self.server_start_response(decision.status_line, decision.headers, self.app_exc_info)
 
     def _start_server_passthrough(self) -> Callable[[bytes], object]:
@@ -248,7 +268,10 @@ class _GuardedIterable:
                 return self.pending.pop(0)
             if self.finished:
                 raise StopIteration
-            if self._owned_body():
+            decision = responder.decision  # self._owned_body(), inline: this runs for every chunk
+            if decision is not None and not responder.broken and (
+                decision.drop_body or decision.replace_body is not None
+            ):
                 self._finish()
                 raise StopIteration
             try:
@@ -289,7 +312,7 @@ class _GuardedIterable:
             except StopIteration:
                 exhausted = True
         if not responder.started:
-            if not responder.app_status:
+            if not responder.app_called:
                 raise AssertionError("the WSGI app returned without calling start_response")
             if exhausted:
                 responder._decide(first, None, complete=True)
@@ -320,7 +343,7 @@ class _GuardedIterable:
         assert self.iterator is not None
         self.iterator = iter(())
         if not responder.started:
-            if not responder.app_status:
+            if not responder.app_called:
                 raise AssertionError("the WSGI app returned without calling start_response")
             responder._decide(b"".join(result), None, complete=True)
             responder._start_server()
