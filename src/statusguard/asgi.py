@@ -249,7 +249,8 @@ class _Responder:
         if self.strict:
             raise exc
         self.broken = True
-        self.middleware.reporter.internal_error(f"ASGIMiddleware.{where}", exc)
+        secrets = self.inspection.secrets() if self.inspection is not None else ()
+        self.middleware.reporter.internal_error(f"ASGIMiddleware.{where}", exc, secrets)
 
 
 def _encode(text: str) -> bytes:

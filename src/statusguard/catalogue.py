@@ -25,6 +25,7 @@ from ._model import Draft, Example, Exchange, Level, Phase, Rule, escape, field_
 from ._options import DEFAULT_KNOWN_METHODS, FixOptions
 from ._phrases import REASON_PHRASES, reason_phrase
 from ._syntax import (
+    Directive,
     format_imf_fixdate,
     is_imf_fixdate,
     is_token,
@@ -108,9 +109,26 @@ def _empty_error_body(x: Exchange) -> bool:
     return not x.is_head and x.has_body is False
 
 
+# The last Cache-Control value list parsed, with its result: several rules read the same field of
+# the same response, and a hostile 1 MB value must be parsed once, not once per rule. The list
+# object itself is the key (an Exchange's index hands out the same list each time), held strongly
+# so that its identity cannot be reused; one entry, replaced atomically, so threads cannot mix up.
+_CACHE_CONTROL_MEMO: tuple[list[str], list[Directive] | None] | None = None
+
+
+def _parsed_cache_control(values: list[str]) -> list[Directive] | None:
+    global _CACHE_CONTROL_MEMO
+    memo = _CACHE_CONTROL_MEMO
+    if memo is not None and memo[0] is values:
+        return memo[1]
+    parsed = parse_cache_control(values)
+    _CACHE_CONTROL_MEMO = (values, parsed)
+    return parsed
+
+
 def _cache_directives(x: Exchange) -> dict[str, str | None] | None:
     values = x.get_all("cache-control")
-    parsed = parse_cache_control(values) if values else []
+    parsed = _parsed_cache_control(values) if values else []
     if parsed is None:
         return None
     return {directive.name: directive.argument for directive in parsed}
@@ -2335,7 +2353,7 @@ def _check_cache_control_forms(x: Exchange) -> str | None:
     values = x.get_all("cache-control")
     if not values:
         return None
-    directives = parse_cache_control(values)
+    directives = _parsed_cache_control(values)
     if directives is None:
         return f"Cache-Control {escape(', '.join(values))!r} does not parse as a directive list"
     problems = []

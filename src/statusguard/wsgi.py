@@ -216,7 +216,8 @@ class _Responder:
         if self.strict:
             raise exc
         self.broken = True
-        self.middleware.reporter.internal_error(f"WSGIMiddleware.{where}", exc)
+        secrets = self.inspection.secrets() if self.inspection is not None else ()
+        self.middleware.reporter.internal_error(f"WSGIMiddleware.{where}", exc, secrets)
 
     def end(self) -> None:
         if self.broken or self.inspection is None or self.decision is None:
