@@ -24,7 +24,7 @@ Invariants:
   believed until the bytes are counted).
 
 Two engine/fixer bugs the fuzzer found are left out of these invariants (events say how often)
-and pinned by strict xfail tests at the end of this file; a third (wsgi.py) and a fourth
+and have regression tests at the end of this file; a third (wsgi.py) and a fourth
 (asgi.py) were fixed and have regression tests there.
 - ASGI: at most one start; once started, a completed app's response ends with exactly one final
   body message; trailers only after it and only when the delivered start announced them; the
@@ -764,8 +764,6 @@ def test_asgi_hostile_apps_in_every_mode(plan: AsgiPlan) -> None:
 # -- regressions the fuzzer found -----------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="engine.Inspection._status_line rebuilds a code under 100 as '0 Unknown' "
-                   "(not three digits), yet wsgi-status-string is reported as fixed")
 @pytest.mark.parametrize("status", ["0", "42", "7 Seven", "00"])
 def test_wsgi_status_line_rebuilt_for_a_code_under_100_is_three_digits(status: str) -> None:
     hooked: list[tuple[str, str]] = []
@@ -785,8 +783,6 @@ def test_wsgi_status_line_rebuilt_for_a_code_under_100_is_three_digits(status: s
     assert "wsgi-status-string" not in {v.rule for v in check(sent, server.calls[0][1], b"ok", gateway="wsgi")}
 
 
-@pytest.mark.xfail(strict=True, reason="Repair.changed / Inspection._changes compare normalised header lists, "
-                   "from which the malformed entries are already gone: dropping them alone is not a change")
 @pytest.mark.parametrize("gateway", ["wsgi", "asgi"])
 @pytest.mark.parametrize("entry", [None, "Content-Type: text/plain", ("X-A", "1", "2")], ids=["none", "str", "triple"])
 def test_malformed_header_entries_dropped_when_that_is_the_only_fix(gateway: str, entry: Any) -> None:

@@ -410,6 +410,8 @@ def _fix_singleton(draft: Draft, x: Exchange, options: FixOptions) -> bool:
         if len(values) > 1 and len(set(values)) == 1:
             draft.set(name.title() if name != "etag" else "ETag", values[0])
             changed = True
+        elif len(values) > 1 and name == "content-length":
+            changed = _settle_content_length(draft) or changed
     return changed
 
 
@@ -422,7 +424,9 @@ _rule(
     fields=frozenset(_SINGLETONS),
     why="Recipients pick different copies (first, last, or reject), which is how cache poisoning and "
     "request smuggling start.",
-    fix=_fix_singleton, fix_summary="collapse identical duplicates; differing ones are only reported",
+    fix=_fix_singleton,
+    fix_summary="collapse identical duplicates; differing Content-Lengths become the body's length or none; "
+    "other differing values are only reported",
     bad=(_ex(200, (("Content-Type", "text/plain"), ("Content-Type", "text/html")), b"x"),
          _ex(200, (("ETag", '"a"'), ("ETag", '"a"'), ("Content-Type", "text/plain")), b"x")),
     good=(_ex(200, (("Content-Type", "text/plain"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")), b"x"),),
@@ -534,15 +538,27 @@ def _check_content_length_syntax(x: Exchange) -> str | None:
     return None
 
 
+def _settle_content_length(draft: Draft) -> bool:
+    """Contradictory or invalid Content-Length values: the body's own length when it was observed,
+    else no Content-Length at all, so that the server frames the body (RFC 9112 §6.3): a guessed
+    length would truncate the response or desync the connection."""
+    if draft.body is not None:
+        draft.set("Content-Length", str(len(draft.body)))
+        return True
+    return draft.remove("content-length")
+
+
 def _fix_content_length_syntax(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    values = draft.get_all("content-length")
+    # Judged on the values the app sent (another fix may already have dropped an invalid line: the
+    # app still contradicted itself, so the remaining value is no more trustworthy than the other).
+    values = x.get_all("content-length")
     members = {member.strip(" \t") for value in values for member in value.split(",")}
     if len(members) == 1:
         (only,) = members
         if only.isdigit() and only.isascii():
             draft.set("Content-Length", only)
             return True
-    return False
+    return _settle_content_length(draft)
 
 
 _rule(
@@ -553,7 +569,8 @@ _rule(
     _check_content_length_syntax,
     fields=frozenset({"content-length"}),
     why="An invalid Content-Length makes HTTP/1.1 framing ambiguous, the root of request smuggling.",
-    fix=_fix_content_length_syntax, fix_summary="collapse '42, 42' to '42'; anything else is only reported",
+    fix=_fix_content_length_syntax,
+    fix_summary="collapse '42, 42' to '42'; otherwise the body's length, or no Content-Length (the server frames)",
     bad=(_ex(200, (("Content-Length", "2, 2"), ("Content-Type", "text/plain")), b"ok"),
          _ex(200, (("Content-Length", "-1"), ("Content-Type", "text/plain")), b"ok")),
     good=(_ex(200, (("Content-Length", "2"), ("Content-Type", "text/plain")), b"ok"),),

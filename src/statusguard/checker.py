@@ -235,7 +235,7 @@ class Dispatcher:
         """Check ``x`` against the selected rules of the given phases (``selected``: a ``select(x)``
         made earlier for the same head). Never raises."""
         if selected is None:
-            return run_rules(self.selection(x).for_phases(phases, not x.header_problems), x)
+            return list(run_rules(self.selection(x).for_phases(phases, not x.header_problems), x))
         violations = []
         for rule in selected:
             if rule.phase not in phases:
@@ -259,17 +259,22 @@ def _applies(rule: Rule, status: int, method: str, gateway: Gateway) -> bool:
     return rule.gateways is None or (gateway is not None and gateway in rule.gateways)
 
 
-def run_rules(rules: Iterable[Rule], x: Exchange) -> list[Violation]:
-    """``run_rule`` for each rule in turn (the hot loop: one call per rule)."""
-    violations = []
+def run_rules(rules: Iterable[Rule], x: Exchange) -> Sequence[Violation]:
+    """``run_rule`` for each rule in turn (the hot loop: one call per rule); an empty tuple when none
+    fires (no list to allocate for the common answer)."""
+    violations: list[Violation] | None = None
     for rule in rules:
         try:
             message = rule.check(x)
         except Exception:  # pragma: no cover - a rule bug; the property tests hunt for these
             continue
         if message is not None:
-            violations.append(Violation(rule.id, rule.level, x.status, _one_line(message), rule.reference, rule.hint))
-    return violations
+            violation = Violation(rule.id, rule.level, x.status, _one_line(message), rule.reference, rule.hint)
+            if violations is None:
+                violations = [violation]
+            else:
+                violations.append(violation)
+    return () if violations is None else violations
 
 
 def run_rule(rule: Rule, x: Exchange) -> Violation | None:

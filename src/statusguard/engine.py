@@ -16,7 +16,7 @@ the app's own objects, byte for byte.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -113,7 +113,7 @@ class Inspection:
         self.decision: Decision | None = None
         self.violations = violations if violations is not None else []
         self._complete = False
-        self._entry_secrets: list[str] = []
+        self._entry_secrets: Sequence[str] = ()
         self._sent_status = 0
         self._sent_headers: list[tuple[str, str]] = []
 
@@ -139,7 +139,7 @@ class Inspection:
         pairs, index, problems = normalise_indexed(headers)
         # Malformed entries are dropped from ``pairs`` but quoted in messages: their credentials too
         # must be masked.
-        self._entry_secrets = secrets_in_entries(headers) if problems and isinstance(headers, list | tuple) else []
+        self._entry_secrets = secrets_in_entries(headers) if problems and isinstance(headers, list | tuple) else ()
         policy = self.policy
         gateway = self.gateway
         self.exchange = x = response_exchange(
@@ -161,6 +161,10 @@ class Inspection:
             return False
         memo = selection.memo
         hold: bool = (memo if type(memo) is tuple and memo[0] is policy else self._facts(selection, x))[1]
+        if not hold and policy.mode in ("fix", "strict") and x.has("content-length") and not x.is_head:
+            # Several or invalid Content-Length values: once a fix settles them, only the body can tell
+            # the true length, so the head waits for the first body message like an error head does.
+            hold = code not in _NO_BODY_STATUSES and not 100 <= code < 200
         if hold:
             self._raise_early(x, selection.head)
         return hold
@@ -220,13 +224,15 @@ class Inspection:
             rules = selection.complete if x.header_problems else selection.complete_clean
         else:
             rules = selection.decide if x.header_problems else selection.decide_clean
-        found = run_rules(rules, x)
-        if found:
-            found = [v for v in found if policy.action(RULES[v.rule], v.status) is not Action.OFF]
-        if not found and not facts[3]:
+        fired = run_rules(rules, x)
+        if fired:
+            found = [v for v in fired if policy.action(RULES[v.rule], v.status) is not Action.OFF]
+        if (not fired or not found) and not facts[3]:
             decision = _UNCHANGED.get(x.status) or _unchanged(x.status)
             self.decision = decision
             return decision
+        if not fired:
+            found = []
         phases = _COMPLETE_PHASES if complete else _DECIDE_PHASES
         decision = Decision(status=x.status)
         self.decision = decision
@@ -278,6 +284,7 @@ class Inspection:
         if decision.drop_body or decision.replace_body is not None:
             return
         policy = self.policy
+        found: Sequence[Violation]
         if decision.changed:
             sent = Exchange(
                 self._sent_status, self._sent_headers, body_length=total_length, method=x.method,
@@ -330,6 +337,11 @@ class Inspection:
         return True
 
     # -- helpers ------------------------------------------------------------------------------
+    def secrets(self) -> list[str]:
+        """The credentials of this exchange (request and response), for masking anything logged."""
+        x = self.exchange
+        return [*secrets_of(self.request_headers, x.headers if x is not None else ()), *self._entry_secrets]
+
     def _report(self, violation: Violation, taken: str) -> Violation:
         """Log the violation; return it with credentials masked, the only form that leaves this object.
 
@@ -352,6 +364,8 @@ class Inspection:
         fix was actually made that alone must not rewrite the line (log mode changes nothing).
         """
         draft = result.draft
+        if "field-name-syntax" in result.fixed and any(rule == "field-name-syntax" for rule, _ in x.header_problems):
+            return True  # malformed entries were dropped: they are gone from x.headers already, so compare cannot see it
         if result.fixed:
             return result.changed
         return draft.dropped or draft.body_changed or draft.status != x.status or draft.headers != x.headers
@@ -361,7 +375,8 @@ class Inspection:
         """The app's own WSGI status line while its code stands and is valid ("200 Fine" stays); else rebuilt."""
         if x.status_line is not None and draft.status == x.status and not draft.status_changed:
             return x.status_line
-        return f"{draft.status} {reason_phrase(draft.status)}"
+        # Three digits even for a code under 100 (a status-in-range violation of its own): "000 Unknown".
+        return f"{draft.status:03d} {reason_phrase(draft.status)}"
 
     @staticmethod
     def _wants_router(x: Exchange) -> bool:
@@ -378,5 +393,5 @@ class Inspection:
                 methods = [m for m in (part.strip(" \t") for part in methods.split(",")) if m]
             return frozenset(str(m).upper() for m in methods)
         except Exception as exc:
-            self.reporter.internal_error("the allowed_methods callable", exc)
+            self.reporter.internal_error("the allowed_methods callable", exc, self.secrets())
             return None
