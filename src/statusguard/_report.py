@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import traceback
 import time
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass

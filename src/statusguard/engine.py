@@ -365,7 +365,7 @@ class Inspection:
         """
         draft = result.draft
         if "field-name-syntax" in result.fixed and any(rule == "field-name-syntax" for rule, _ in x.header_problems):
-            return True  # malformed entries were dropped: they are gone from x.headers already, so compare cannot see it
+            return True  # malformed entries were dropped; x.headers never had them, so no comparison can see it
         if result.fixed:
             return result.changed
         return draft.dropped or draft.body_changed or draft.status != x.status or draft.headers != x.headers
