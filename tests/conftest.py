@@ -7,7 +7,9 @@ Pick one with ``HYPOTHESIS_PROFILE=dev pytest``.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 
@@ -28,3 +30,20 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_MD = ROOT / "docs" / "spec" / "RULES.md"
+
+
+# Reliability counts (issue 8: "with their counts printed"): the fuzzers add the examples they ran,
+# the fault scenarios are counted as they pass, and the summary prints both at the end of the run.
+COUNTS: Counter[str] = Counter()
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    if report.when == "call" and report.passed and "test_faults.py" in report.nodeid:
+        COUNTS["fault scenarios injected and passed"] += 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if COUNTS:
+        terminalreporter.section("statusguard reliability counts")
+        for name, count in sorted(COUNTS.items()):
+            terminalreporter.write_line(f"{name}: {count}")

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from conftest import COUNTS
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -480,6 +481,7 @@ def assert_fixed_rules_recheck_clean(outcome: Outcome, rechecked: set[str], head
 
 @given(plan=wsgi_plans())
 def test_wsgi_hostile_apps_in_every_mode(plan: WsgiPlan) -> None:
+    COUNTS["fuzz examples: generated WSGI apps (each run in every mode)"] += 1
     request = {"method": plan.method, "request_headers": plan.request_headers, "http_version": plan.http_version}
     expected = check(plan.status, plan.headers, b"".join(plan.chunks), gateway="wsgi",
                      allowed_methods=ROUTER_METHODS, rules=plan.rules, **request)
@@ -712,6 +714,7 @@ async def run_asgi_modes(plan: AsgiPlan) -> list[tuple[Outcome, AsgiServer, list
 
 @given(plan=asgi_plans())
 def test_asgi_hostile_apps_in_every_mode(plan: AsgiPlan) -> None:
+    COUNTS["fuzz examples: generated ASGI apps (each run in every mode)"] += 1
     request = {"method": plan.method, "request_headers": plan.request_headers, "http_version": plan.http_version}
     expected = check(plan.status, plan.headers, b"".join(plan.chunks), gateway="asgi",
                      allowed_methods=ROUTER_METHODS, rules=plan.rules, **request)
