@@ -430,7 +430,8 @@ def verdicts(rows: list[dict[str, Any]]) -> list[str]:
                 else:
                     moved_us = extra["us_per_request"] - fix["us_per_request"]
                     found.append(f"other-status rules: {moved_us:+.2f} µs (timing noise; use --instructions)")
-            lines.append(f"{interface} {scenario} [{unit}]: " + "; ".join(found))
+            if found:
+                lines.append(f"{interface} {scenario} [{unit}]: " + "; ".join(found))
     return lines
 
 

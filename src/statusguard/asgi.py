@@ -71,7 +71,7 @@ class ASGIMiddleware:
 
 class _Responder:
     __slots__ = (
-        "broken", "decision", "drop_trailers", "held_start", "inspection", "middleware", "scope", "sent",
+        "broken", "counting", "decision", "drop_trailers", "held_start", "inspection", "middleware", "scope", "sent",
         "server_send", "strict", "violations",
     )
 
@@ -84,6 +84,9 @@ class _Responder:
         self.held_start: Message | None = None
         self.decision: Decision | None = None
         self.broken = False
+        # The head went out and the body is the app's own (not dropped, not replaced): body messages are
+        # only counted and forwarded. Set when the start is sent; cleared by a new start or an internal error.
+        self.counting = False
         self.drop_trailers = False  # the start went out without its trailers flag: swallow the trailers
         self.sent = 0
         self.violations: list[Violation] = []
@@ -94,16 +97,14 @@ class _Responder:
             scope["state"] = {_STATE_KEY: self.violations}
 
     async def send(self, message: Message) -> None:
+        if self.counting and message.get("type") == "http.response.body":
+            # The hot path (every chunk of a stream), inline: count and forward.
+            self.sent += len(message.get("body", b""))
+            await self.server_send(message)
+            if not message.get("more_body", False):
+                self._end()
+            return
         kind = message.get("type")
-        if kind == "http.response.body" and self.held_start is None and not self.broken:
-            # The hot path (every chunk of a stream), inline: the head went out; count and forward.
-            decision = self.decision
-            if decision is None or (decision.replace_body is None and not decision.drop_body):
-                self.sent += len(message.get("body", b""))
-                await self.server_send(message)
-                if not message.get("more_body", False):
-                    self._end()
-                return
         if self.broken:
             await self.server_send(message)
         elif kind == "http.response.start":
@@ -121,6 +122,7 @@ class _Responder:
 
     # -- start --------------------------------------------------------------------------------
     async def _start(self, message: Message) -> None:
+        self.counting = False
         try:
             inspection = self._new_inspection()
             hold = inspection.begin(message.get("status"), message.get("headers") or ())
@@ -178,6 +180,9 @@ class _Responder:
             except Exception as exc:
                 self._internal_error("http.response.start", exc)
         await self.server_send(message)
+        self.counting = (
+            not self.broken and decision is not None and decision.replace_body is None and not decision.drop_body
+        )
 
     def _fixed_start(self, message: Message, decision: Decision) -> Message:
         """A copy of the app's start message carrying the decision's head (the app's is not mutated)."""
@@ -249,6 +254,7 @@ class _Responder:
         if self.strict:
             raise exc
         self.broken = True
+        self.counting = False
         secrets = self.inspection.secrets() if self.inspection is not None else ()
         self.middleware.reporter.internal_error(f"ASGIMiddleware.{where}", exc, secrets)
 

@@ -134,15 +134,29 @@ def _cache_directives(x: Exchange) -> dict[str, str | None] | None:
     return {directive.name: directive.argument for directive in parsed}
 
 
+# The last problem+json body parsed, with its result: the four problem-* rules read the same body of
+# the same response (as _CACHE_CONTROL_MEMO, keyed by the bytes object itself, held strongly; bytes
+# cannot change). Rules only read the parsed object; fixes parse the draft's body on their own.
+_PROBLEM_MEMO: tuple[bytes, dict[str, Any] | None] | None = None
+
+
 def _problem(x: Exchange) -> dict[str, Any] | None:
     """The parsed problem+json object of the response, when its bytes were observed."""
-    if x.body is None or x.media_type != "application/problem+json" or len(x.body) > 1 << 20:
+    global _PROBLEM_MEMO
+    body = x.body
+    if body is None or x.media_type != "application/problem+json" or len(body) > 1 << 20:
         return None
+    memo = _PROBLEM_MEMO
+    if memo is not None and memo[0] is body:
+        return memo[1]
     try:
-        value = json.loads(x.body)
+        value = json.loads(body)
     except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
+        value = None
+    problem = value if isinstance(value, dict) else None
+    if type(body) is bytes:
+        _PROBLEM_MEMO = (body, problem)
+    return problem
 
 
 def _draft_problem(draft: Draft, x: Exchange) -> dict[str, Any] | None:

@@ -247,13 +247,7 @@ class _GuardedIterable:
     def __iter__(self) -> Iterator[bytes]:
         return self
 
-    def __next__(self) -> bytes:
-        chunk = self._next()
-        if chunk:
-            self.responder.body_started = True
-        return chunk
-
-    def _next(self) -> bytes:
+    def __next__(self) -> bytes:  # one call per chunk: this runs for every chunk of a stream
         responder = self.responder
         if self.iterator is None:
             self.iterator = iter(self.result)
@@ -266,7 +260,10 @@ class _GuardedIterable:
                 self.finished = True
         while True:
             if self.pending:
-                return self.pending.pop(0)
+                chunk = self.pending.pop(0)
+                if chunk:
+                    responder.body_started = True
+                return chunk
             if self.finished:
                 raise StopIteration
             decision = responder.decision  # self._owned_body(), inline: this runs for every chunk
@@ -289,6 +286,8 @@ class _GuardedIterable:
                 self._first(pulled=chunk)
                 continue
             responder.sent += len(chunk)
+            if chunk:
+                responder.body_started = True
             return chunk
 
     def _owned_body(self) -> bool:
