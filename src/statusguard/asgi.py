@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
-from ._model import Violation
-from ._report import Reporter, ViolationContext
-from .engine import Decision, Inspection
+from ._memo import MAX_KEPT_BODY, Memo, Verdict
+from ._model import Violation, normalise_headers
+from ._report import Reporter, ViolationContext, secrets_of
+from .engine import Decision, Inspection, replay
 from .errors import ConfigurationError, StatusViolationError
 from .policy import Policy
 
@@ -58,6 +59,7 @@ class ASGIMiddleware:
                 "methods served at its path (or None), e.g. statusguard.contrib.starlette.allowed_methods(app)"
             )
         self.allowed_methods = allowed_methods
+        self.memo = Memo(self.policy.dispatcher)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.policy.mode == "off":
@@ -70,25 +72,26 @@ class ASGIMiddleware:
 
 
 class _Responder:
-    __slots__ = (
-        "broken", "counting", "decision", "drop_trailers", "held_start", "inspection", "middleware", "scope", "sent",
-        "server_send", "strict", "violations",
-    )
+    """Per-request state. The per-request defaults live on the class, so that a response decided from
+    a remembered verdict (see _memo.py) costs only the attributes it sets."""
+
+    inspection: Inspection | None = None
+    held_start: Message | None = None
+    start_message: Message | None = None  # the app's start message for the current head
+    decision: Decision | None = None
+    broken = False
+    # The head went out and the body is the app's own (not dropped, not replaced): body messages are
+    # only counted and forwarded. Set when the start is sent; cleared by a new start or an internal error.
+    counting = False
+    drop_trailers = False  # the start went out without its trailers flag: swallow the trailers
+    sent = 0
+    verdict: Verdict | None = None  # the remembered verdict this head went out on (no inspection made)
+    head_key: tuple[object, ...] | None = None  # the memo key of the current head, when it has one
 
     def __init__(self, middleware: ASGIMiddleware, scope: Scope, send: Send) -> None:
         self.middleware = middleware
         self.scope = scope
         self.server_send = send
-        self.strict = middleware.policy.mode == "strict"
-        self.inspection: Inspection | None = None
-        self.held_start: Message | None = None
-        self.decision: Decision | None = None
-        self.broken = False
-        # The head went out and the body is the app's own (not dropped, not replaced): body messages are
-        # only counted and forwarded. Set when the start is sent; cleared by a new start or an internal error.
-        self.counting = False
-        self.drop_trailers = False  # the start went out without its trailers flag: swallow the trailers
-        self.sent = 0
         self.violations: list[Violation] = []
         state = scope.get("state")
         if type(state) is dict or isinstance(state, MutableMapping):  # dict first: the ABC check is slow
@@ -120,9 +123,31 @@ class _Responder:
         else:
             await self.server_send(message)
 
+    @property
+    def _strict(self) -> bool:
+        return self.middleware.policy.mode == "strict"
+
     # -- start --------------------------------------------------------------------------------
     async def _start(self, message: Message) -> None:
         self.counting = False
+        first = self.start_message is None
+        self.start_message = message
+        self.verdict = None
+        self.head_key = None
+        status, headers = message.get("status"), message.get("headers")
+        if first and type(status) is int and type(headers) is list:
+            # The common case first: a head like one already judged (see _memo.py).
+            scope = self.scope
+            key = (status, tuple(headers), scope.get("method"), scope.get("http_version"))
+            try:
+                verdict = self.middleware.memo.get(key, self.middleware.policy.dispatcher)
+            except TypeError:  # an unhashable entry: judged in full (and reported)
+                pass
+            else:
+                self.head_key = key
+                if verdict is not None and (not verdict.reports or not _has_credentials(scope)):
+                    await self._start_remembered(message, verdict)
+                    return
         try:
             inspection = self._new_inspection()
             hold = inspection.begin(message.get("status"), message.get("headers") or ())
@@ -133,9 +158,48 @@ class _Responder:
             await self.server_send(message)
             return
         self.held_start = message
-        if not hold:
+        if hold:
+            if self.head_key is not None:
+                self._remember(self.head_key, inspection.verdict(held=True))
+        else:
             self._decide(None, None)
+            if self.head_key is not None and not self.broken:
+                self._remember(self.head_key, inspection.verdict())
             await self._flush_start()
+
+    async def _start_remembered(self, message: Message, verdict: Verdict) -> None:
+        """Send (or hold) a head on its remembered verdict: no inspection is made unless one is needed later."""
+        self.inspection = None
+        if verdict.held:
+            self.held_start = message
+            return
+        self.verdict = verdict
+        decision = self.decision = verdict.decision
+        if verdict.reports:
+            self._replay(verdict)
+        if decision is not None and decision.changed:
+            message = self._fixed_start(message, decision)
+        await self.server_send(message)
+        self.counting = decision is None or (decision.replace_body is None and not decision.drop_body)
+
+    def _replay(self, verdict: Verdict) -> None:
+        try:
+            replay(verdict, self.middleware.reporter, self.violations, str(self.scope.get("method", "GET")),
+                   _full_path(self.scope), "asgi")
+        except Exception as exc:
+            self._internal_error("report", exc)
+
+    def _remember(self, key: tuple[object, ...], verdict: Verdict | None) -> None:
+        if verdict is not None:
+            self.middleware.memo.put(key, verdict, self.middleware.policy.dispatcher)
+
+    def _inspection_now(self) -> Inspection:
+        """The inspection of a head held on a remembered verdict: begun now, as at its start message."""
+        message = self.held_start
+        assert message is not None
+        inspection = self._new_inspection()
+        inspection.begin(message.get("status"), message.get("headers") or ())
+        return inspection
 
     def _new_inspection(self) -> Inspection:
         scope = self.scope
@@ -145,9 +209,7 @@ class _Responder:
             self.middleware.reporter,
             method=str(scope.get("method", "GET")),  # case-sensitive (RFC 9110 §9.1), as the checker takes it
             path=_full_path(scope),
-            request_headers=lambda: [
-                (bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in scope.get("headers") or ()
-            ],
+            request_headers=lambda: _request_headers(scope),
             http_version=str(scope.get("http_version", "1.1")),
             gateway="asgi",
             allowed_methods=(lambda: callable_methods(scope)) if callable_methods is not None else None,
@@ -156,10 +218,25 @@ class _Responder:
         return self.inspection
 
     def _decide(self, body: bytes | None, has_body: bool | None, complete: bool = False) -> None:
-        if self.broken or self.inspection is None:
+        if self.broken or (self.inspection is None and self.held_start is None):
             return
+        key = self.head_key if self.held_start is not None else None
         try:
-            self.decision = self.inspection.decide(body, has_body, complete=complete)
+            whole_key = None
+            if complete and key is not None and body is not None and len(body) <= MAX_KEPT_BODY:
+                # A held head decided on its whole (small) body: remembered with the body as part of the key.
+                whole_key = (*key, body)
+                verdict = self.middleware.memo.get(whole_key, self.middleware.policy.dispatcher)
+                if verdict is not None and (not verdict.reports or not _has_credentials(self.scope)):
+                    self.inspection = None
+                    self.verdict, self.decision = verdict, verdict.decision
+                    if verdict.reports:
+                        self._replay(verdict)
+                    return
+            inspection = self.inspection if self.inspection is not None else self._inspection_now()
+            self.decision = inspection.decide(body, has_body, complete=complete)
+            if whole_key is not None:
+                self._remember(whole_key, inspection.verdict())
         except StatusViolationError:
             # The violating head is never sent: not later by app_returned() either, should the app
             # swallow the error and return (the server then answers 500 as for any unstarted response).
@@ -235,10 +312,21 @@ class _Responder:
         await self.server_send(message)
 
     def _end(self) -> None:
-        if self.broken or self.inspection is None or self.decision is None:
+        if self.broken or self.decision is None:
             return
         try:
-            self.inspection.end(self.sent)
+            inspection = self.inspection
+            if inspection is None:
+                verdict = self.verdict
+                if verdict is None or verdict.settles(self.sent):
+                    return
+                # A total the remembered verdict did not foresee: checked in full, as without the memo.
+                message = self.start_message
+                assert verdict.decision is not None
+                assert message is not None
+                inspection = self._new_inspection()
+                inspection.resume(message.get("status"), message.get("headers") or (), verdict.decision)
+            inspection.end(self.sent)
         except StatusViolationError:
             raise
         except Exception as exc:
@@ -251,12 +339,30 @@ class _Responder:
             await self.server_send(message)
 
     def _internal_error(self, where: str, exc: BaseException) -> None:
-        if self.strict:
+        if self._strict:
             raise exc
         self.broken = True
         self.counting = False
-        secrets = self.inspection.secrets() if self.inspection is not None else ()
+        if self.inspection is not None:
+            secrets = self.inspection.secrets()
+        else:  # a head that went out on a remembered verdict
+            message = self.start_message or {}
+            secrets = secrets_of(_request_headers(self.scope), normalise_headers(message.get("headers") or ())[0])
         self.middleware.reporter.internal_error(f"ASGIMiddleware.{where}", exc, secrets)
+
+
+def _request_headers(scope: Scope) -> list[tuple[str, str]]:
+    return [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in scope.get("headers") or ()]
+
+
+_CREDENTIAL_FIELDS = frozenset({b"authorization", b"proxy-authorization", b"cookie"})
+
+
+def _has_credentials(scope: Scope) -> bool:
+    try:
+        return any(bytes(name).lower() in _CREDENTIAL_FIELDS for name, _ in scope.get("headers") or ())
+    except Exception:  # a malformed request header list: judged in full, where it is reported
+        return True
 
 
 def _encode(text: str) -> bytes:

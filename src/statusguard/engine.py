@@ -20,16 +20,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ._memo import MAX_KEPT_HEAD, Verdict
 from ._model import Draft, Exchange, Phase, Rule, Violation, normalise_indexed, response_exchange
 from ._phrases import reason_phrase
-from ._report import Reporter, ViolationContext, redact, secrets_in_entries, secrets_of
+from ._report import SENSITIVE_FIELDS, Reporter, ViolationContext, redact, secrets_in_entries, secrets_of
 from .catalogue import RULES
 from .checker import Selection, parse_status, run_rule, run_rules
 from .errors import StatusViolationError
 from .fixer import Repair, repair, wants_hints
 from .policy import Action, Policy
 
-__all__ = ["Decision", "Inspection"]
+__all__ = ["Decision", "Inspection", "replay"]
 
 _DECIDE_PHASES: tuple[Phase, ...] = ("head", "body")
 _COMPLETE_PHASES: tuple[Phase, ...] = ("head", "body", "length")
@@ -72,10 +73,12 @@ class Inspection:
         "_allowed_methods",
         "_complete",
         "_entry_secrets",
+        "_reports",
         "_request_source",
         "_selection",
         "_sent_headers",
         "_sent_status",
+        "_unrepeatable",
         "decision",
         "exchange",
         "gateway",
@@ -105,6 +108,10 @@ class Inspection:
         self.method = method
         self.path = path
         self._request_source = request_headers  # a list, or a callable building it on first use
+        # A rule or fix read the request's headers, the router was asked, a fix failed: the verdict is not
+        # a function of the head alone, so it is not remembered (see _memo.py).
+        self._unrepeatable = False
+        self._reports: tuple[tuple[Violation, str], ...] = ()
         self._selection: Selection | None = None
         self.http_version = http_version
         self.gateway = gateway
@@ -125,6 +132,7 @@ class Inspection:
         return source
 
     def _request_loader(self) -> list[tuple[str, str]]:
+        self._unrepeatable = True
         return self.request_headers
 
     # -- head ---------------------------------------------------------------------------------
@@ -219,6 +227,7 @@ class Inspection:
         if type(facts) is not tuple or facts[0] is not policy:
             facts = self._facts(selection, x)
         if facts[2]:
+            self._unrepeatable = self._unrepeatable or self._allowed_methods is not None
             x.allowed_methods = self._router_methods()
         if complete:
             rules = selection.complete if x.header_problems else selection.complete_clean
@@ -239,9 +248,11 @@ class Inspection:
         to_raise = [v for v in found if policy.action(RULES[v.rule], v.status) is Action.RAISE]
         result = repair(x, policy, phases, found)
         for rule_id, error in result.errors:
+            self._unrepeatable = True
             self.reporter.internal_error(f"the fix of {rule_id}", error)
         fixed = set(result.fixed)
         reported = []
+        takens = []
         for violation in found:
             action = policy.action(RULES[violation.rule], violation.status)
             if action is Action.RAISE:
@@ -253,7 +264,9 @@ class Inspection:
             else:
                 taken = "logged"
             reported.append(self._report(violation, taken))
+            takens.append(taken)
         decision.violations = reported
+        self._reports = tuple(zip(reported, takens, strict=True))
         if to_raise:
             raise StatusViolationError(
                 [safe for safe, v in zip(reported, found, strict=True) if v in to_raise],
@@ -336,6 +349,78 @@ class Inspection:
         self._complete = True
         return True
 
+    # -- verdicts to remember (see _memo.py) ---------------------------------------------------
+    def verdict(self, *, held: bool = False) -> Verdict | None:
+        """What to remember of this response for the next one with the same head, or None.
+
+        ``held``: right after ``begin`` returned True (the head waits for its body; only that is
+        remembered). Otherwise right after ``decide``: the decision and its reports, and, unless the
+        whole body was decided on, what the length phase will say of the bytes that may follow.
+        """
+        x = self.exchange
+        if x is None or self._unrepeatable or x.header_problems or self._entry_secrets:
+            return None
+        if any(name in SENSITIVE_FIELDS for name in x.field_names()):
+            return None  # never keep credentials in memory longer than the response
+        if sum(len(name) + len(value) for name, value in x.headers) > MAX_KEPT_HEAD:
+            return None
+        if held:
+            return Verdict(None, held=True)
+        decision = self.decision
+        if decision is None:
+            return None
+        if self._reports and secrets_of(self.request_headers):
+            return None  # the reports were masked with this request's credentials: not for another's
+        if self._complete:
+            return Verdict(decision, self._reports, empty_ok=True, nonempty_ok=True)
+        if decision.drop_body or decision.replace_body is not None:
+            return Verdict(decision, self._reports)
+        sent = decision.headers if decision.changed else x.headers
+        declared = [value for name, value in sent if name.lower() == "content-length"]
+        if not declared:
+            verdict = Verdict(
+                decision, self._reports, empty_ok=self._length_clean(0), nonempty_ok=self._length_clean(1)
+            )
+        elif len(declared) == 1 and declared[0].isdigit() and declared[0].isascii() and len(declared[0]) <= 18:
+            length = int(declared[0])
+            verdict = Verdict(decision, self._reports, declared=length, declared_ok=self._length_clean(length))
+        else:
+            verdict = Verdict(decision, self._reports)  # every total is checked in full at the end
+        return None if self._unrepeatable else verdict
+
+    def _length_clean(self, total: int) -> bool:
+        """Would ``end(total)`` report nothing? (``end`` without its reports, on a copy of the facts.)"""
+        x = self.exchange
+        decision = self.decision
+        assert x is not None
+        assert decision is not None
+        assert self._selection is not None
+        policy = self.policy
+        if decision.changed:
+            sent = Exchange(
+                self._sent_status, self._sent_headers, body_length=total, method=x.method,
+                request_headers=self._request_loader, http_version=x.http_version, gateway=x.gateway,
+            )
+            found: Sequence[Violation] = policy.dispatcher.run(sent, _LENGTH_PHASE)
+        else:
+            before = x.body_length, x.has_body
+            x.body_length, x.has_body = total, total > 0
+            try:
+                found = run_rules(self._selection.length, x)
+            finally:
+                x.body_length, x.has_body = before
+        return not any(policy.action(RULES[v.rule], v.status) is not Action.OFF for v in found)
+
+    def resume(self, status: object, headers: Iterable[object], decision: Decision) -> None:
+        """Take up a response whose head went out on a remembered verdict, so that ``end`` checks its
+        bytes as for any response (the total was not one the verdict foresaw)."""
+        self.begin(status, headers)  # the same head: the same selection, not held, nothing raised
+        x = self.exchange
+        assert x is not None
+        self.decision = decision
+        self._sent_status = decision.status
+        self._sent_headers = decision.headers if decision.changed else x.headers
+
     # -- helpers ------------------------------------------------------------------------------
     def secrets(self) -> list[str]:
         """The credentials of this exchange (request and response), for masking anything logged."""
@@ -395,3 +480,12 @@ class Inspection:
         except Exception as exc:
             self.reporter.internal_error("the allowed_methods callable", exc, self.secrets())
             return None
+
+
+def replay(
+    verdict: Verdict, reporter: Reporter, violations: list[Violation], method: str, path: str, gateway: str
+) -> None:
+    """Report a remembered verdict's violations for this response, as ``decide`` reported them first."""
+    for violation, taken in verdict.reports:
+        violations.append(violation)
+        reporter.report(violation, ViolationContext(method, path, violation.status, taken, gateway))

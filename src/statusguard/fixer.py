@@ -103,7 +103,7 @@ def _recheck(draft: Draft, x: Exchange, policy: Policy, phases: Sequence[Phase])
         body_length=length,
         has_body=has_body,
         method=x.method,
-        request_headers=x.request_headers,
+        request_headers=lambda: x.request_headers,  # read only if a rule needs it (the engine notices)
         http_version=x.http_version,
         allowed_methods=x.allowed_methods,
         gateway=x.gateway,

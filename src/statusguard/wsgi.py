@@ -21,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._model import Violation
-from ._report import Reporter, ViolationContext
-from .engine import Decision, Inspection
+from ._memo import MAX_KEPT_BODY, Memo, Verdict
+from ._model import Violation, normalise_headers
+from ._report import Reporter, ViolationContext, secrets_of
+from .engine import Decision, Inspection, replay
 from .errors import ConfigurationError, StatusViolationError
 from .policy import Policy
 
@@ -60,6 +61,7 @@ class WSGIMiddleware:
                 "the methods served at its path (or None), e.g. statusguard.contrib.flask.allowed_methods(app)"
             )
         self.allowed_methods = allowed_methods
+        self.memo = Memo(self.policy.dispatcher)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if self.policy.mode == "off":
@@ -68,41 +70,59 @@ class WSGIMiddleware:
 
 
 class _Responder:
-    """Per-request state: one instance per call, never shared (WSGI servers are threaded)."""
+    """Per-request state: one instance per call, never shared (WSGI servers are threaded).
+
+    The per-request defaults live on the class, so that a response decided from a remembered
+    verdict (see _memo.py) costs only the attributes it sets.
+    """
+
+    inspection: Inspection | None = None
+    broken = False  # an internal error: pass everything through from here on
+    app_status: str = ""
+    app_called = False  # the app has called start_response (its status may be any value, even "")
+    app_headers: list[tuple[str, str]] = []  # noqa: RUF012 (never mutated: replaced per call)
+    app_exc_info: OptExcInfo | None = None
+    hold = False
+    started = False  # the server's start_response has been called for the current head
+    body_started = False  # a body byte has gone to the server: the head is on the wire
+    decision: Decision | None = None
+    server_write: Callable[[bytes], object] | None = None
+    sent = 0
+    verdict: Verdict | None = None  # the remembered verdict this head went out on (no inspection made)
+    head_key: tuple[object, ...] | None = None  # the memo key of the current head, when it has one
 
     def __init__(self, middleware: WSGIMiddleware, environ: WSGIEnvironment, start_response: StartResponse) -> None:
         self.middleware = middleware
         self.environ = environ
         self.server_start_response = start_response
-        self.strict = middleware.policy.mode == "strict"
-        self.inspection: Inspection | None = None
-        self.broken = False  # an internal error: pass everything through from here on
-        self.app_status: str = ""
-        self.app_called = False  # the app has called start_response (its status may be any value, even "")
-        self.app_headers: list[tuple[str, str]] = []
-        self.app_exc_info: OptExcInfo | None = None
-        self.hold = False
-        self.started = False  # the server's start_response has been called for the current head
-        self.body_started = False  # a body byte has gone to the server: the head is on the wire
-        self.decision: Decision | None = None
-        self.server_write: Callable[[bytes], object] | None = None
-        self.sent = 0
-        violations: list[Violation] = []
-        environ[_ENVIRON_KEY] = violations
-        self.violations = violations
+        self.violations: list[Violation] = []
+        environ[_ENVIRON_KEY] = self.violations
+
+    @property
+    def _strict(self) -> bool:
+        return self.middleware.policy.mode == "strict"
 
     # -- the app's view -----------------------------------------------------------------------
     def run(self) -> Iterable[bytes]:
         result = self.middleware.app(self.environ, self.start_response)
         try:
+            if type(result) is list and self.started and not self.hold and not self.broken:
+                verdict = self.verdict
+                if verdict is not None and self.inspection is None and not self._owns_body():
+                    try:
+                        total = self.sent + sum(map(len, result))
+                    except TypeError:
+                        total = -1  # not a list of bytes: the guarded iterable forwards it as it comes
+                    if total >= 0 and verdict.settles(total):
+                        return result  # nothing to count, nothing to close
+                elif self._settled(result):
+                    return result  # its length was checked from the list: nothing to count, nothing to close
             file_wrapper = self.environ.get("wsgi.file_wrapper")
             if (
                 self.started and not self.hold and isinstance(file_wrapper, type) and isinstance(result, file_wrapper)
                 and (self.broken or not self._owns_body())
             ):
                 return result  # let the server use sendfile; the server frames what it sends
-            if type(result) is list and self.started and not self.hold and not self.broken and self._settled(result):
-                return result  # its length was checked from the list: nothing to count, nothing to close
             return _GuardedIterable(self, result)
         except BaseException:
             _close(result)  # PEP 3333: whoever gets the iterable closes it; nobody else will now
@@ -111,14 +131,30 @@ class _Responder:
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
     ) -> Callable[[bytes], object]:
-        if exc_info is not None and self.body_started:
+        if exc_info is None and not self.app_called and type(status) is str and type(headers) is list \
+                and not self.broken:
+            # The common case first: a head like one already judged (see _memo.py).
+            environ = self.environ
+            key = (status, tuple(headers), environ.get("REQUEST_METHOD"), environ.get("SERVER_PROTOCOL"))
+            try:
+                verdict = self.middleware.memo.get(key, self.middleware.policy.dispatcher)
+            except TypeError:  # an unhashable entry: judged in full (and reported)
+                verdict = None
+            else:
+                self.head_key = key
+            if verdict is not None and (not verdict.reports or not _has_credentials(environ)):
+                return self._start_remembered(status, headers, verdict)
+        elif exc_info is not None and self.body_started:
             # PEP 3333: the head is on the wire; the server re-raises exc_info, as it would without us.
             return self.server_start_response(status, headers, exc_info)
+        else:
+            self.head_key = None  # a replaced head (exc_info) is judged in full
         # A first call, or the app replacing its response before any byte was sent (exc_info set):
         # this head is the one that will go out, so it is the one inspected.
         self.app_status, self.app_headers, self.app_exc_info = status, headers, exc_info
         self.app_called = True
         self.decision = None
+        self.verdict = None
         self.started = False
         self.sent = 0
         if self.broken:
@@ -126,6 +162,8 @@ class _Responder:
         try:
             inspection = self._new_inspection()
             self.hold = inspection.begin(status, headers)
+            if self.hold and self.head_key is not None:
+                self._remember(self.head_key, inspection.verdict(held=True))
         except StatusViolationError:
             raise  # a rule whose action is raise (strict mode): before a byte leaves
         except Exception as exc:
@@ -135,6 +173,46 @@ class _Responder:
             self._decide(None, None)
             self._start_server()
         return self.write
+
+    def _start_remembered(
+        self, status: str, headers: list[tuple[str, str]], verdict: Verdict
+    ) -> Callable[[bytes], object]:
+        """Send (or hold) a head on its remembered verdict: no inspection is made unless one is needed later."""
+        self.app_status, self.app_headers = status, headers
+        self.app_called = True
+        if verdict.held:
+            self.hold = True
+            return self.write
+        self.verdict = verdict
+        decision = verdict.decision
+        self.decision = decision
+        if verdict.reports:
+            self._replay(verdict)
+        self.started = True
+        if decision is None or not decision.changed:
+            self.server_write = self.server_start_response(status, headers)
+        else:  # a copy: servers add their own fields to the list they are given
+            self.server_write = self.server_start_response(decision.status_line, list(decision.headers))
+        return self.write
+
+    def _replay(self, verdict: Verdict) -> None:
+        try:
+            environ = self.environ
+            path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
+            replay(verdict, self.middleware.reporter, self.violations, str(environ.get("REQUEST_METHOD", "GET")),
+                   path, "wsgi")
+        except Exception as exc:
+            self._internal_error("report", exc)
+
+    def _remember(self, key: tuple[object, ...], verdict: Verdict | None) -> None:
+        if verdict is not None:
+            self.middleware.memo.put(key, verdict, self.middleware.policy.dispatcher)
+
+    def _inspection_now(self) -> Inspection:
+        """The inspection of a head that was held on a remembered verdict: begun now, as at start_response."""
+        inspection = self._new_inspection()
+        inspection.begin(self.app_status, self.app_headers)
+        return inspection
 
     def write(self, data: bytes) -> object:
         if not self.started:
@@ -190,12 +268,29 @@ class _Responder:
         return self.inspection
 
     def _decide(self, body: bytes | None, has_body: bool | None, complete: bool = False) -> None:
-        if self.broken or self.inspection is None:
+        if self.broken or not self.app_called:
             return
+        key = self.head_key
         try:
-            self.decision = self.inspection.decide(body, has_body, complete=complete)
+            whole_key = None
+            if complete and key is not None and body is not None and len(body) <= MAX_KEPT_BODY:
+                # A held head decided on its whole (small) body: remembered with the body as part of the key.
+                whole_key = (*key, body)
+                verdict = self.middleware.memo.get(whole_key, self.middleware.policy.dispatcher)
+                if verdict is not None and (not verdict.reports or not _has_credentials(self.environ)):
+                    self.inspection = None
+                    self.verdict, self.decision = verdict, verdict.decision
+                    if verdict.reports:
+                        self._replay(verdict)
+                    return
+            inspection = self.inspection if self.inspection is not None else self._inspection_now()
+            self.decision = inspection.decide(body, has_body, complete=complete)
+            if whole_key is not None:
+                self._remember(whole_key, inspection.verdict())
+            elif key is not None and not self.hold:
+                self._remember(key, inspection.verdict())
         except Exception as exc:
-            if isinstance(exc, StatusViolationError) or self.strict:
+            if isinstance(exc, StatusViolationError) or self._strict:
                 raise
             self._internal_error("decide", exc)
 
@@ -205,7 +300,8 @@ class _Responder:
         if self.broken or decision is None or not decision.changed:
             self.server_write = self.server_start_response(self.app_status, self.app_headers, self.app_exc_info)
             return
-        self.server_write = self.server_start_response(decision.status_line, decision.headers, self.app_exc_info)
+        # A copy: servers add their own fields to the list they are given, and decisions are remembered.
+        self.server_write = self.server_start_response(decision.status_line, list(decision.headers), self.app_exc_info)
 
     def _start_server_passthrough(self) -> Callable[[bytes], object]:
         self.started = True
@@ -213,19 +309,31 @@ class _Responder:
         return self.write
 
     def _internal_error(self, where: str, exc: BaseException) -> None:
-        if self.strict:
+        if self._strict:
             raise exc
         self.broken = True
-        secrets = self.inspection.secrets() if self.inspection is not None else ()
+        if self.inspection is not None:
+            secrets = self.inspection.secrets()
+        else:  # a head that went out on a remembered verdict
+            secrets = secrets_of(_request_headers(self.environ), normalise_headers(self.app_headers)[0])
         self.middleware.reporter.internal_error(f"WSGIMiddleware.{where}", exc, secrets)
 
     def end(self) -> None:
-        if self.broken or self.inspection is None or self.decision is None:
+        if self.broken or self.decision is None:
             return
         try:
-            self.inspection.end(self.sent)
+            inspection = self.inspection
+            if inspection is None:
+                verdict = self.verdict
+                if verdict is None or verdict.settles(self.sent):
+                    return
+                # A total the remembered verdict did not foresee: checked in full, as without the memo.
+                assert verdict.decision is not None
+                inspection = self._new_inspection()
+                inspection.resume(self.app_status, self.app_headers, verdict.decision)
+            inspection.end(self.sent)
         except Exception as exc:
-            if isinstance(exc, StatusViolationError) or self.strict:
+            if isinstance(exc, StatusViolationError) or self._strict:
                 raise
             self._internal_error("end", exc)
 
@@ -245,7 +353,32 @@ class _GuardedIterable:
         self.closed = False
 
     def __iter__(self) -> Iterator[bytes]:
+        responder = self.responder
+        if self.iterator is None and responder.started and not responder.broken and not self._owned_body():
+            # The head went out and the body is the app's: a generator counts it, cheaper per chunk
+            # than a method call; anything unusual hands over to __next__.
+            self.iterator = iter(self.result)
+            return self._stream(self.iterator)
         return self
+
+    def _stream(self, iterator: Iterator[bytes]) -> Iterator[bytes]:
+        responder = self.responder
+        for chunk in iterator:
+            if not responder.started:
+                # The app replaced its head (start_response with exc_info) while iterating, before any
+                # byte was sent: the careful path decides the new head on this chunk.
+                self._first(pulled=chunk)
+                yield from self
+                return
+            responder.sent += len(chunk)
+            if chunk:
+                responder.body_started = True
+            yield chunk
+        if not responder.started:  # the app replaced its head (exc_info) and then ended
+            self._first(exhausted=True)
+            yield from self
+            return
+        self._finish()
 
     def __next__(self) -> bytes:  # one call per chunk: this runs for every chunk of a stream
         responder = self.responder
@@ -375,6 +508,10 @@ def _close(result: object) -> None:
     close = getattr(result, "close", None)
     if close is not None:
         close()
+
+
+def _has_credentials(environ: WSGIEnvironment) -> bool:
+    return "HTTP_AUTHORIZATION" in environ or "HTTP_COOKIE" in environ or "HTTP_PROXY_AUTHORIZATION" in environ
 
 
 def _request_headers(environ: WSGIEnvironment) -> list[tuple[str, str]]:
