@@ -58,12 +58,39 @@ SCENARIOS: dict[str, tuple[str, int, list[tuple[str, str]], list[bytes], bool]] 
              [JSON_BODY], False),
     # 64 chunks of 1 KiB, no Content-Length: an iterator (WSGI) or 64 body messages (ASGI).
     "200-stream": ("GET", 200, [("content-type", "text/plain")], [b"x" * 1024] * 64, True),
+    # As 200-json, but every request's head is new to statusguard (the Content-Length cycles through
+    # 4096 values, more than the verdict memo keeps): the cost of judging a head in full.
+    "200-json-new-head": ("GET", 200, [("content-type", "application/json")], [JSON_BODY], False),
 }
+# Scenarios whose Content-Length varies per request (a body padded by 0..4095 spaces, precomputed).
+NEW_HEADS = {"200-json-new-head"}
+_PADDED = [JSON_BODY + b" " * n for n in range(4096)]
+
+
+def _heads(scenario: str, encode: bool) -> list[tuple[list[Any], bytes]]:
+    """(headers, body) per request for a NEW_HEADS scenario, cycled by the apps."""
+    _, _, headers, _, _ = SCENARIOS[scenario]
+    out = []
+    for body in _PADDED:
+        pairs = [*headers, ("content-length", str(len(body)))]
+        out.append(([(k.encode(), v.encode()) for k, v in pairs] if encode else [(k.title(), v) for k, v in pairs],
+                    body))
+    return out
 
 
 def asgi_app(scenario: str) -> Callable[..., Awaitable[None]]:
     _, status, headers, chunks, _ = SCENARIOS[scenario]
     raw_headers = [(k.encode(), v.encode()) for k, v in headers]
+    if scenario in NEW_HEADS:
+        heads = _heads(scenario, encode=True)
+        turn = iter(range(1 << 62))
+
+        async def fresh(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            head, payload = heads[next(turn) % len(heads)]
+            await send({"type": "http.response.start", "status": status, "headers": list(head)})
+            await send({"type": "http.response.body", "body": payload, "more_body": False})
+
+        return fresh
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
@@ -80,6 +107,16 @@ def wsgi_app(scenario: str) -> Callable[..., Iterable[bytes]]:
 
     status_line = f"{status} {reason_phrase(status)}"
     native = [(k.title(), v) for k, v in headers]
+    if scenario in NEW_HEADS:
+        heads = _heads(scenario, encode=False)
+        turn = iter(range(1 << 62))
+
+        def fresh(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+            head, payload = heads[next(turn) % len(heads)]
+            start_response(status_line, list(head))
+            return [payload]
+
+        return fresh
 
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         start_response(status_line, list(native))
@@ -400,6 +437,9 @@ def verdicts(rows: list[dict[str, Any]]) -> list[str]:
         for scenario in SCENARIOS:
             fix = row(interface, scenario, "statusguard fix")
             if fix is None:
+                continue
+            if scenario in NEW_HEADS:
+                lines.append(f"{interface} {scenario}: no target (the cost of a head judged in full, for scale)")
                 continue
             use_ins = fix["instructions_overhead"] is not None
             unit = "instructions" if use_ins else "time"

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .checker import Dispatcher
     from .engine import Decision
 
-__all__ = ["MAX_KEPT_BODY", "MAX_KEPT_HEAD", "Memo", "Verdict"]
+__all__ = ["MAX_KEPT_BODY", "MAX_KEPT_HEAD", "Memo", "Verdict", "shape_of"]
 
 MAX_KEPT_HEAD = 4096  # characters of header names and values a remembered head may have
 MAX_KEPT_BODY = 2048  # bytes of a whole body that may be part of a key
@@ -42,7 +42,9 @@ _CAPACITY = 1024
 class Verdict:
     """What was decided for one head (or one head and whole body)."""
 
-    __slots__ = ("decision", "declared", "declared_ok", "empty_ok", "held", "nonempty_ok", "reports")
+    __slots__ = (
+        "decision", "declared", "declared_ok", "empty_ok", "held", "nonempty_ok", "plain", "reports", "settled_total",
+    )
 
     def __init__(
         self,
@@ -62,6 +64,12 @@ class Verdict:
         self.declared_ok = declared_ok  # the length phase finds nothing when exactly that many bytes go out
         self.empty_ok = empty_ok  # ... when no byte goes out (a head without Content-Length)
         self.nonempty_ok = nonempty_ok  # ... when some bytes go out (a head without Content-Length)
+        # The adapters' fastest path: the app's own head goes out, its body follows, nothing to report.
+        self.plain = not held and not reports and decision is not None and not decision.changed and not (
+            decision.drop_body or decision.replace_body is not None
+        )
+        # The total that certainly settles the response (-1: none; ask ``settles``): one comparison.
+        self.settled_total = declared if declared is not None and declared_ok else -1
 
     def settles(self, total: int) -> bool:
         """Does the length phase find nothing to report when ``total`` bytes of the app's body went out?"""
@@ -73,34 +81,99 @@ class Verdict:
         return self.nonempty_ok if total else self.empty_ok
 
 
-class Memo:
-    """A bounded map from head keys to verdicts, for one middleware (one policy).
+# The spellings of Content-Length a shape is made from (others are judged in full: still correct).
+_LENGTH_NAMES = frozenset({"content-length", "Content-Length", "CONTENT-LENGTH", b"content-length", b"Content-Length"})
+_ANY_LENGTH = object()  # stands for the Content-Length value in a shape: no app value equals it
+# Statuses whose rules read the Content-Length value beyond "digits, not zero" (206 compares it with
+# Content-Range; 204/205/304 and 1xx frame no content): never shaped.
+_UNSHAPED = frozenset({204, 205, 206, 304})
 
-    It is emptied when it is full (a burst of distinct heads costs their judging, never memory) and
-    when the policy's dispatcher is replaced (framework hints installed after the first request).
+
+def shape_of(key: tuple[object, tuple[object, ...], object, object]) -> tuple[object, int] | None:
+    """The head key with its Content-Length value left out, and that value; None when the head has no
+    single Content-Length of plain digits (no sign, no leading zero, not 0).
+
+    Why: most heads of a JSON API differ only in Content-Length. Every rule but the length phase
+    (which compares the value with the bytes sent, and is checked per response) reads the value only
+    as "valid digits, not zero" for the statuses shaped, so one verdict holds for all such values.
+    """
+    status, headers, method, version = key
+    found = -1
+    name: object = None
+    value: object = None
+    for index, entry in enumerate(headers):
+        if type(entry) is tuple and len(entry) == 2 and entry[0] in _LENGTH_NAMES:
+            if found >= 0:
+                return None  # several: judged in full
+            found, (name, value) = index, entry
+    if type(value) is bytes:
+        value = value.decode("latin-1")
+    if type(value) is not str or not (value.isdigit() and value.isascii()) or value[0] == "0" or len(value) > 15:
+        return None  # also when there is none (value None)
+    shaped = (*headers[:found], (name, _ANY_LENGTH), *headers[found + 1:])
+    return (status, shaped, method, version), int(value)
+
+
+class Memo:
+    """Bounded maps from head keys (and from shapes, see ``shape_of``) to verdicts, for one middleware.
+
+    Each is emptied when it is full (a burst of distinct heads costs their judging, never memory) and
+    both when the policy's dispatcher is replaced (framework hints installed after the first request).
     Reads and writes are single dict operations: safe under threaded servers.
     """
 
-    __slots__ = ("_entries", "dispatcher")
+    __slots__ = ("dispatcher", "entries", "shapes")
 
     def __init__(self, dispatcher: Dispatcher) -> None:
-        self._entries: dict[object, Verdict] = {}
+        self.entries: dict[object, Verdict] = {}  # read directly by the adapters' hot paths, with ``current``
+        self.shapes: dict[object, Verdict] = {}
         self.dispatcher = dispatcher
 
-    def get(self, key: object, dispatcher: Dispatcher) -> Verdict | None:
-        if dispatcher is not self.dispatcher:
-            self._entries = {}
-            self.dispatcher = dispatcher
-            return None
-        return self._entries.get(key)
+    def current(self, dispatcher: Dispatcher) -> bool:
+        """Is the memo still that of this dispatcher? If not, it is emptied and taken over by it."""
+        if dispatcher is self.dispatcher:
+            return True
+        self.entries = {}
+        self.shapes = {}
+        self.dispatcher = dispatcher
+        return False
 
-    def put(self, key: object, verdict: Verdict, dispatcher: Dispatcher) -> None:
+    def get(self, key: object, dispatcher: Dispatcher) -> Verdict | None:
+        return self.entries.get(key) if self.current(dispatcher) else None
+
+    def recall(self, key: tuple[object, tuple[object, ...], object, object], dispatcher: Dispatcher) -> Verdict | None:
+        """The verdict for a head first seen now, from a head that differed only in its Content-Length."""
+        if not self.shapes or not self.current(dispatcher):
+            return None
+        shaped = shape_of(key)
+        if shaped is None:
+            return None
+        found = self.shapes.get(shaped[0])
+        if found is None:
+            return None
+        return Verdict(found.decision, declared=shaped[1], declared_ok=True)
+
+    def put(self, key: tuple[object, ...], verdict: Verdict, dispatcher: Dispatcher) -> None:
+        """Remember ``verdict`` for ``key`` (status, headers, method, version[, body]); a plain one also
+        for its shape, when its status and method allow (see ``shape_of``)."""
         if dispatcher is not self.dispatcher:
             return
-        entries = self._entries
+        entries = self.entries
         if len(entries) >= _CAPACITY:
-            entries = self._entries = {}
+            entries = self.entries = {}
         entries[key] = verdict
+        decision = verdict.decision
+        status = decision.status if decision is not None else 0
+        if (
+            verdict.plain and verdict.declared and verdict.declared_ok and 200 <= status <= 599
+            and status not in _UNSHAPED and len(key) == 4 and key[2] != "HEAD"
+        ):
+            shaped = shape_of(key)  # type: ignore[arg-type]
+            if shaped is not None:
+                shapes = self.shapes
+                if len(shapes) >= _CAPACITY:
+                    shapes = self.shapes = {}
+                shapes[shaped[0]] = verdict
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.entries)

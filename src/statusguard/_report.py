@@ -81,35 +81,49 @@ class Reporter:
 
     def report(self, violation: Violation, context: ViolationContext, secrets: Iterable[str] = ()) -> None:
         message = redact(violation.message, secrets)
-        safe = violation._replace(message=message)
+        safe = violation if message is violation.message else violation._replace(message=message)
         if self.on_violation is not None:
-            try:
-                self.on_violation(safe, context)
-            except Exception:
-                with self._lock:
-                    first, self._hook_failed = not self._hook_failed, True
-                if first:
-                    self.log.exception("statusguard: the on_violation hook raised; later failures are not logged")
-        method, path = escape(context.method, 16), escape(context.path, 200)
+            self._call_hook(safe, context)
+        self._log(safe, context.method, context.path, context.route, context.action)
+
+    def report_masked(self, violation: Violation, method: str, path: str, action: str, gateway: str) -> None:
+        """``report`` for a violation whose message is already masked, with no route: the context is
+        built only for the ``on_violation`` hook (a remembered verdict's reports take this path)."""
+        if self.on_violation is not None:
+            self._call_hook(violation, ViolationContext(method, path, violation.status, action, gateway))
+        self._log(violation, method, path, None, action)
+
+    def _call_hook(self, violation: Violation, context: ViolationContext) -> None:
+        assert self.on_violation is not None
+        try:
+            self.on_violation(violation, context)
+        except Exception:
+            with self._lock:
+                first, self._hook_failed = not self._hook_failed, True
+            if first:
+                self.log.exception("statusguard: the on_violation hook raised; later failures are not logged")
+
+    def _log(self, violation: Violation, method: str, path: str, route: str | None, action: str) -> None:
+        method, path = escape(method, 16), escape(path, 200)
         # Keyed on the capped text that is logged: a client's megabyte paths cannot inflate the memory.
-        key = (violation.rule, method, escape(context.route, 200) if context.route is not None else path)
+        key = (violation.rule, method, escape(route, 200) if route is not None else path)
         if not self._should_log(key):
             return
-        level = _log_level(violation, context.action)
+        level = _log_level(violation, action)
         if not self.log.isEnabledFor(level):
             return
         self.log.log(
             level,
             "statusguard: [%s] %s %s %s -> %d: %s (%s; %s)",
-            violation.rule, violation.level, method, path, violation.status, escape(message, 300),
-            context.action, violation.reference,
+            violation.rule, violation.level, method, path, violation.status, escape(violation.message, 300),
+            action, violation.reference,
             extra={
                 "rule": violation.rule,
                 "level": violation.level,
                 "status": violation.status,
                 "method": method,
                 "path": path,
-                "action": context.action,
+                "action": action,
                 "reference": violation.reference,
                 "hint": violation.hint,
             },

@@ -60,9 +60,10 @@ class ASGIMiddleware:
             )
         self.allowed_methods = allowed_methods
         self.memo = Memo(self.policy.dispatcher)
+        self._off = self.policy.mode == "off"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.policy.mode == "off":
+        if scope["type"] != "http" or self._off:
             await self.app(scope, receive, send)
             return
         responder = _Responder(self, scope, send)
@@ -105,9 +106,34 @@ class _Responder:
             self.sent += len(message.get("body", b""))
             await self.server_send(message)
             if not message.get("more_body", False):
-                self._end()
+                verdict = self.verdict
+                if verdict is None or self.sent != verdict.settled_total:  # else settled: nothing to check
+                    self._end()
             return
         kind = message.get("type")
+        if kind == "http.response.start" and self.start_message is None and not self.broken:
+            status, headers = message.get("status"), message.get("headers")
+            if type(status) is int and type(headers) is list:
+                # The common case first, inline: a head like one already judged, sent as it is (_memo.py).
+                scope = self.scope
+                key = (status, tuple(headers), scope.get("method"), scope.get("http_version"))
+                middleware = self.middleware
+                try:
+                    verdict = middleware.memo.entries.get(key)
+                except TypeError:  # an unhashable entry: judged in full (and reported)
+                    verdict = None
+                else:
+                    if verdict is None and middleware.memo.shapes:  # another Content-Length
+                        verdict = middleware.memo.recall(key, middleware.policy.dispatcher)
+                if verdict is not None and verdict.plain and (
+                    middleware.memo.dispatcher is middleware.policy.dispatcher
+                    or middleware.memo.current(middleware.policy.dispatcher)
+                ):
+                    self.start_message, self.head_key = message, key
+                    self.verdict, self.decision = verdict, verdict.decision
+                    await self.server_send(message)
+                    self.counting = True
+                    return
         if self.broken:
             await self.server_send(message)
         elif kind == "http.response.start":
@@ -318,7 +344,7 @@ class _Responder:
             inspection = self.inspection
             if inspection is None:
                 verdict = self.verdict
-                if verdict is None or verdict.settles(self.sent):
+                if verdict is None or self.sent == verdict.settled_total or verdict.settles(self.sent):
                     return
                 # A total the remembered verdict did not foresee: checked in full, as without the memo.
                 message = self.start_message

@@ -488,4 +488,4 @@ def replay(
     """Report a remembered verdict's violations for this response, as ``decide`` reported them first."""
     for violation, taken in verdict.reports:
         violations.append(violation)
-        reporter.report(violation, ViolationContext(method, path, violation.status, taken, gateway))
+        reporter.report_masked(violation, method, path, taken, gateway)

@@ -62,9 +62,10 @@ class WSGIMiddleware:
             )
         self.allowed_methods = allowed_methods
         self.memo = Memo(self.policy.dispatcher)
+        self._off = self.policy.mode == "off"
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if self.policy.mode == "off":
+        if self._off:
             return self.app(environ, start_response)
         return _Responder(self, environ, start_response).run()
 
@@ -106,14 +107,22 @@ class _Responder:
     def run(self) -> Iterable[bytes]:
         result = self.middleware.app(self.environ, self.start_response)
         try:
-            if type(result) is list and self.started and not self.hold and not self.broken:
-                verdict = self.verdict
+            verdict = self.verdict
+            if verdict is not None and verdict.plain and type(result) is list and not self.broken:
+                # A head sent on a remembered verdict (started, nothing held, the body is the app's).
+                try:
+                    total = self.sent + sum(map(len, result))
+                except TypeError:
+                    total = -1  # not a list of bytes: the guarded iterable forwards it as it comes
+                if total == verdict.settled_total or (total >= 0 and verdict.settles(total)):
+                    return result  # nothing to count, nothing to close
+            elif type(result) is list and self.started and not self.hold and not self.broken:
                 if verdict is not None and self.inspection is None and not self._owns_body():
                     try:
                         total = self.sent + sum(map(len, result))
                     except TypeError:
                         total = -1  # not a list of bytes: the guarded iterable forwards it as it comes
-                    if total >= 0 and verdict.settles(total):
+                    if total == verdict.settled_total or (total >= 0 and verdict.settles(total)):
                         return result  # nothing to count, nothing to close
                 elif self._settled(result):
                     return result  # its length was checked from the list: nothing to count, nothing to close
@@ -136,14 +145,26 @@ class _Responder:
             # The common case first: a head like one already judged (see _memo.py).
             environ = self.environ
             key = (status, tuple(headers), environ.get("REQUEST_METHOD"), environ.get("SERVER_PROTOCOL"))
+            middleware = self.middleware
+            memo = middleware.memo
             try:
-                verdict = self.middleware.memo.get(key, self.middleware.policy.dispatcher)
+                verdict = memo.entries.get(key)
             except TypeError:  # an unhashable entry: judged in full (and reported)
                 verdict = None
             else:
                 self.head_key = key
-            if verdict is not None and (not verdict.reports or not _has_credentials(environ)):
-                return self._start_remembered(status, headers, verdict)
+                if verdict is None and memo.shapes:
+                    verdict = memo.recall(key, middleware.policy.dispatcher)  # another Content-Length
+                if verdict is not None and (
+                    memo.dispatcher is middleware.policy.dispatcher or memo.current(middleware.policy.dispatcher)
+                ):
+                    if verdict.plain:  # the app's head goes out as it is, nothing to report: inline
+                        self.app_status, self.app_headers, self.app_called = status, headers, True
+                        self.verdict, self.decision, self.started = verdict, verdict.decision, True
+                        self.server_write = self.server_start_response(status, headers)
+                        return self.write
+                    if not verdict.reports or not _has_credentials(environ):
+                        return self._start_remembered(status, headers, verdict)
         elif exc_info is not None and self.body_started:
             # PEP 3333: the head is on the wire; the server re-raises exc_info, as it would without us.
             return self.server_start_response(status, headers, exc_info)
@@ -325,7 +346,7 @@ class _Responder:
             inspection = self.inspection
             if inspection is None:
                 verdict = self.verdict
-                if verdict is None or verdict.settles(self.sent):
+                if verdict is None or self.sent == verdict.settled_total or verdict.settles(self.sent):
                     return
                 # A total the remembered verdict did not foresee: checked in full, as without the memo.
                 assert verdict.decision is not None
