@@ -67,7 +67,73 @@ class WSGIMiddleware:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if self._off:
             return self.app(environ, start_response)
-        return _Responder(self, environ, start_response).run()
+        # The common case, in closures as lean as a pass-through's: a head whose remembered verdict
+        # is plain (sent as it is, nothing to report; see _memo.py) and a list body of the declared
+        # length. Anything else hands over to a _Responder, which sees the whole exchange.
+        violations: list[Violation] = []
+        environ[_ENVIRON_KEY] = violations
+        memo = self.memo
+        policy = self.policy
+        responder: _Responder | None = None
+        verdict: Verdict | None = None
+        key: tuple[Any, ...] = ()
+        server_write: Callable[[bytes], object] = _no_write
+        written = 0
+
+        def write(data: bytes) -> object:
+            nonlocal written
+            if responder is not None:
+                return responder.write(data)
+            written += len(data)
+            return server_write(data)
+
+        def guarded_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+        ) -> Callable[[bytes], object]:
+            nonlocal responder, verdict, key, server_write
+            if responder is None:
+                if verdict is None and exc_info is None and type(status) is str and type(headers) is list:
+                    try:  # PEP 3333 requires both keys; without them (or unhashable entries): judged in full
+                        key = (status, tuple(headers), environ["REQUEST_METHOD"], environ["SERVER_PROTOCOL"])
+                        found = memo.entries.get(key)
+                    except (KeyError, TypeError):
+                        found = None
+                    else:
+                        if found is None and memo.shapes:
+                            found = memo.recall(key, policy.dispatcher)  # another Content-Length
+                    if found is not None and found.plain and memo.dispatcher is policy.dispatcher:
+                        verdict = found
+                        server_write = start_response(status, headers)
+                        return write
+                responder = self._adopting(environ, start_response, violations, key, server_write, verdict, written)
+            return responder.start_response(status, headers, exc_info)
+
+        result = self.app(environ, guarded_start_response)
+        if responder is None:
+            if verdict is not None and type(result) is list:
+                try:
+                    total = written + sum(map(len, result))
+                except TypeError:
+                    total = -1  # not a list of bytes: the guarded iterable forwards it as it comes
+                if total == verdict.settled_total or (total >= 0 and verdict.settles(total)):
+                    return result  # checked whole: nothing to count, nothing to close
+            responder = self._adopting(environ, start_response, violations, key, server_write, verdict, written)
+        return responder.finish(result)
+
+
+    def _adopting(
+        self, environ: WSGIEnvironment, start_response: StartResponse, violations: list[Violation],
+        key: tuple[Any, ...], server_write: Callable[[bytes], object], verdict: Verdict | None, written: int,
+    ) -> _Responder:
+        """The responder that carries on a request from where ``__call__``'s fast path leaves it."""
+        responder = _Responder(self, environ, start_response, violations)
+        if verdict is not None:  # the head went out on a plain verdict, as (status, headers) of ``key``
+            responder.adopt(key[0], list(key[1]), server_write, verdict, written)
+        return responder
+
+
+def _no_write(data: bytes) -> object:  # pragma: no cover - replaced before the app can call write()
+    raise AssertionError("write() before start_response()")
 
 
 class _Responder:
@@ -92,31 +158,38 @@ class _Responder:
     verdict: Verdict | None = None  # the remembered verdict this head went out on (no inspection made)
     head_key: tuple[object, ...] | None = None  # the memo key of the current head, when it has one
 
-    def __init__(self, middleware: WSGIMiddleware, environ: WSGIEnvironment, start_response: StartResponse) -> None:
+    def __init__(
+        self, middleware: WSGIMiddleware, environ: WSGIEnvironment, start_response: StartResponse,
+        violations: list[Violation],
+    ) -> None:
         self.middleware = middleware
         self.environ = environ
         self.server_start_response = start_response
-        self.violations: list[Violation] = []
-        environ[_ENVIRON_KEY] = self.violations
+        self.violations = violations
+
+    def adopt(
+        self, status: str, headers: list[tuple[str, str]], server_write: Callable[[bytes], object],
+        verdict: Verdict, written: int,
+    ) -> None:
+        """Take over a response whose head the middleware sent on a plain remembered verdict."""
+        self.app_status, self.app_headers, self.app_called = status, headers, True
+        self.verdict = verdict
+        self.decision = verdict.decision
+        self.started = True
+        self.server_write = server_write
+        self.sent = written
+        self.body_started = written > 0
 
     @property
     def _strict(self) -> bool:
         return self.middleware.policy.mode == "strict"
 
     # -- the app's view -----------------------------------------------------------------------
-    def run(self) -> Iterable[bytes]:
-        result = self.middleware.app(self.environ, self.start_response)
+    def finish(self, result: Iterable[bytes]) -> Iterable[bytes]:
+        """What the server gets for the app's iterable: it, when nothing is left to do, else a wrapper."""
         try:
             verdict = self.verdict
-            if verdict is not None and verdict.plain and type(result) is list and not self.broken:
-                # A head sent on a remembered verdict (started, nothing held, the body is the app's).
-                try:
-                    total = self.sent + sum(map(len, result))
-                except TypeError:
-                    total = -1  # not a list of bytes: the guarded iterable forwards it as it comes
-                if total == verdict.settled_total or (total >= 0 and verdict.settles(total)):
-                    return result  # nothing to count, nothing to close
-            elif type(result) is list and self.started and not self.hold and not self.broken:
+            if type(result) is list and self.started and not self.hold and not self.broken:
                 if verdict is not None and self.inspection is None and not self._owns_body():
                     try:
                         total = self.sent + sum(map(len, result))
