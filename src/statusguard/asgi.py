@@ -66,10 +66,74 @@ class ASGIMiddleware:
         if scope["type"] != "http" or self._off:
             await self.app(scope, receive, send)
             return
-        responder = _Responder(self, scope, send)
-        await self.app(scope, receive, responder.send)
-        if responder.held_start is not None:
+        violations: list[Violation] = []
+        state = scope.get("state")
+        if type(state) is dict or isinstance(state, MutableMapping):  # dict first: the ABC check is slow
+            state[_STATE_KEY] = violations
+        else:
+            scope["state"] = {_STATE_KEY: violations}
+        # The common case, in a closure as lean as a pass-through's: a head whose remembered verdict is
+        # plain (sent as it is, nothing to report; see _memo.py), then its body, counted. Anything else
+        # hands over to a _Responder, which sees the rest of the exchange.
+        memo = self.memo
+        policy = self.policy
+        responder: _Responder | None = None
+        verdict: Verdict | None = None
+        start: Message | None = None
+        key: tuple[Any, ...] = ()
+        sent = 0
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal responder, verdict, start, key, sent
+            if responder is None:
+                if verdict is not None:
+                    if message.get("type") == "http.response.body":  # every chunk of a stream: count, forward
+                        sent += len(message.get("body", b""))
+                        await send(message)
+                        if not message.get("more_body", False) and sent != verdict.settled_total \
+                                and not verdict.settles(sent):
+                            # A total the verdict did not foresee: checked in full, as without the memo.
+                            responder = self._adopting(scope, send, violations, start, key, verdict, sent)
+                            responder._end()
+                        return
+                    responder = self._adopting(scope, send, violations, start, key, verdict, sent)
+                else:
+                    found = None
+                    if message.get("type") == "http.response.start":
+                        status, headers = message.get("status"), message.get("headers")
+                        if type(status) is int and type(headers) is list:
+                            try:
+                                key = (status, tuple(headers), scope["method"], scope["http_version"])
+                                found = memo.entries.get(key)
+                            except (KeyError, TypeError):  # no method (a broken scope), unhashable entries
+                                key = ()
+                            else:
+                                if found is None and memo.shapes:
+                                    found = memo.recall(key, policy.dispatcher)  # another Content-Length
+                            if found is not None and found.plain and memo.dispatcher is policy.dispatcher:
+                                verdict, start = found, message
+                                await send(message)
+                                return
+                    responder = _Responder(self, scope, send, violations)
+                    if key:  # a start message already looked up: not again
+                        await responder.start(message, key, found)
+                        return
+            await responder.send(message)
+
+        await self.app(scope, receive, guarded_send)
+        if responder is not None and responder.held_start is not None:
             await responder.app_returned()
+
+    def _adopting(
+        self, scope: Scope, send: Send, violations: list[Violation], start: Message | None, key: tuple[Any, ...],
+        verdict: Verdict, sent: int,
+    ) -> _Responder:
+        """The responder that carries on a response whose head ``__call__``'s fast path sent."""
+        responder = _Responder(self, scope, send, violations)
+        responder.start_message, responder.head_key = start, key
+        responder.verdict, responder.decision = verdict, verdict.decision
+        responder.counting, responder.sent = True, sent
+        return responder
 
 
 class _Responder:
@@ -89,16 +153,11 @@ class _Responder:
     verdict: Verdict | None = None  # the remembered verdict this head went out on (no inspection made)
     head_key: tuple[object, ...] | None = None  # the memo key of the current head, when it has one
 
-    def __init__(self, middleware: ASGIMiddleware, scope: Scope, send: Send) -> None:
+    def __init__(self, middleware: ASGIMiddleware, scope: Scope, send: Send, violations: list[Violation]) -> None:
         self.middleware = middleware
         self.scope = scope
         self.server_send = send
-        self.violations: list[Violation] = []
-        state = scope.get("state")
-        if type(state) is dict or isinstance(state, MutableMapping):  # dict first: the ABC check is slow
-            state[_STATE_KEY] = self.violations
-        else:
-            scope["state"] = {_STATE_KEY: self.violations}
+        self.violations = violations
 
     async def send(self, message: Message) -> None:
         if self.counting and message.get("type") == "http.response.body":
@@ -111,29 +170,6 @@ class _Responder:
                     self._end()
             return
         kind = message.get("type")
-        if kind == "http.response.start" and self.start_message is None and not self.broken:
-            status, headers = message.get("status"), message.get("headers")
-            if type(status) is int and type(headers) is list:
-                # The common case first, inline: a head like one already judged, sent as it is (_memo.py).
-                scope = self.scope
-                key = (status, tuple(headers), scope.get("method"), scope.get("http_version"))
-                middleware = self.middleware
-                try:
-                    verdict = middleware.memo.entries.get(key)
-                except TypeError:  # an unhashable entry: judged in full (and reported)
-                    verdict = None
-                else:
-                    if verdict is None and middleware.memo.shapes:  # another Content-Length
-                        verdict = middleware.memo.recall(key, middleware.policy.dispatcher)
-                if verdict is not None and verdict.plain and (
-                    middleware.memo.dispatcher is middleware.policy.dispatcher
-                    or middleware.memo.current(middleware.policy.dispatcher)
-                ):
-                    self.start_message, self.head_key = message, key
-                    self.verdict, self.decision = verdict, verdict.decision
-                    await self.server_send(message)
-                    self.counting = True
-                    return
         if self.broken:
             await self.server_send(message)
         elif kind == "http.response.start":
@@ -154,26 +190,37 @@ class _Responder:
         return self.middleware.policy.mode == "strict"
 
     # -- start --------------------------------------------------------------------------------
+    async def start(self, message: Message, key: tuple[Any, ...], verdict: Verdict | None) -> None:
+        """The first start message, already looked up in the memo under ``key`` (``verdict``: what was found)."""
+        self.start_message = message
+        self.head_key = key
+        if verdict is not None and self.middleware.memo.current(self.middleware.policy.dispatcher) and (
+            not verdict.reports or not _has_credentials(self.scope)
+        ):
+            await self._start_remembered(message, verdict)
+        else:
+            await self._judge_start(message)
+
     async def _start(self, message: Message) -> None:
-        self.counting = False
-        first = self.start_message is None
+        """A start message the fast path did not look up (after early hints, a second one, an unusual one)."""
+        if self.start_message is None:
+            status, headers = message.get("status"), message.get("headers")
+            if type(status) is int and type(headers) is list:
+                try:
+                    key = (status, tuple(headers), self.scope["method"], self.scope["http_version"])
+                    found = self.middleware.memo.entries.get(key)
+                except (KeyError, TypeError):
+                    pass
+                else:
+                    await self.start(message, key, found)
+                    return
         self.start_message = message
         self.verdict = None
         self.head_key = None
-        status, headers = message.get("status"), message.get("headers")
-        if first and type(status) is int and type(headers) is list:
-            # The common case first: a head like one already judged (see _memo.py).
-            scope = self.scope
-            key = (status, tuple(headers), scope.get("method"), scope.get("http_version"))
-            try:
-                verdict = self.middleware.memo.get(key, self.middleware.policy.dispatcher)
-            except TypeError:  # an unhashable entry: judged in full (and reported)
-                pass
-            else:
-                self.head_key = key
-                if verdict is not None and (not verdict.reports or not _has_credentials(scope)):
-                    await self._start_remembered(message, verdict)
-                    return
+        await self._judge_start(message)
+
+    async def _judge_start(self, message: Message) -> None:
+        self.counting = False
         try:
             inspection = self._new_inspection()
             hold = inspection.begin(message.get("status"), message.get("headers") or ())
