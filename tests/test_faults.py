@@ -70,7 +70,7 @@ def no_leaks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # A request on the remembered-head path keeps its state in closures instead: none may outlive it.
     closures = [
         f.__qualname__ for f in gc.get_objects()
-        if isinstance(f, types.FunctionType) and f.__module__ in ("statusguard.wsgi", "statusguard.asgi")
+        if type(f) is types.FunctionType and f.__module__ in ("statusguard.wsgi", "statusguard.asgi")
         and "<locals>" in f.__qualname__
     ]
     assert closures == [], f"per-request closures still alive: {closures}"
