@@ -110,6 +110,18 @@ def test_a_fixed_empty_error_is_repaired_the_same_each_time(inspections: list[ob
     assert len(inspections) == 1
 
 
+def test_a_body_replaced_at_start_response_is_replaced_every_time() -> None:
+    # Content-Length: 0 on an empty 404 is decided as the app calls start_response (not held); the fix
+    # (RFC 9457 problem details) replaces the app's empty list, also when the head is remembered.
+    middleware = WSGIMiddleware(
+        wsgi_app("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")], [b""]), mode="fix"
+    )
+    bodies = [serve(middleware, environ())[2] for _ in range(3)]
+    assert bodies[0].startswith(b"{")
+    assert b"404" in bodies[0]
+    assert bodies == [bodies[0]] * 3
+
+
 def test_reports_are_repeated_for_every_remembered_response(caplog: pytest.LogCaptureFixture) -> None:
     seen: list[tuple[str, str, str]] = []
     middleware = WSGIMiddleware(
