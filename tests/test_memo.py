@@ -241,6 +241,15 @@ def test_new_hints_empty_the_memo() -> None:
     assert len(middleware.memo) == 1  # emptied, then this head judged again under the new dispatcher
 
 
+def test_hints_installed_before_the_first_request_do_not_disable_the_memo(inspections: list[object]) -> None:
+    middleware = WSGIMiddleware(wsgi_app("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")],
+                                         [b"ok"]), mode="fix")
+    middleware.policy.use_hints(lambda rule, x: None)  # as the framework integrations do at setup
+    for _ in range(3):
+        serve(middleware, environ())
+    assert len(inspections) == 1
+
+
 def test_exc_info_replacing_the_head_mid_stream_is_judged_in_full() -> None:
     """PEP 3333: before any byte is sent, start_response(..., exc_info) replaces the head."""
     def app(env: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:

@@ -157,7 +157,7 @@ class Memo:
         """Remember ``verdict`` for ``key`` (status, headers, method, version[, body]); a plain one also
         for its shape, when its status and method allow (see ``shape_of``)."""
         if dispatcher is not self.dispatcher:
-            return
+            self.current(dispatcher)  # the policy's dispatcher was replaced: start afresh under the new one
         entries = self.entries
         if len(entries) >= _CAPACITY:
             entries = self.entries = {}
