@@ -141,6 +141,16 @@ class Memo:
     def get(self, key: object, dispatcher: Dispatcher) -> Verdict | None:
         return self.entries.get(key) if self.current(dispatcher) else None
 
+    def whole(
+        self, key: tuple[object, ...] | None, body: bytes | None, dispatcher: Dispatcher
+    ) -> tuple[tuple[object, ...] | None, Verdict | None]:
+        """For a held head decided on its whole body: the key that remembers both (None when the body is
+        too big to be part of a key) and the verdict found under it."""
+        if key is None or body is None or len(body) > MAX_KEPT_BODY:
+            return None, None
+        whole_key = (*key, body)
+        return whole_key, self.get(whole_key, dispatcher)
+
     def recall(self, key: tuple[object, tuple[object, ...], object, object], dispatcher: Dispatcher) -> Verdict | None:
         """The verdict for a head first seen now, from a head that differed only in its Content-Length."""
         if not self.shapes or not self.current(dispatcher):

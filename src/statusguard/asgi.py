@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
-from ._memo import MAX_KEPT_BODY, Memo, Verdict
+from ._memo import Memo, Verdict
 from ._model import Violation, normalise_headers
 from ._report import Reporter, ViolationContext, secrets_of
 from .engine import Decision, Inspection, replay
@@ -255,6 +255,15 @@ class _Responder:
         await self.server_send(message)
         self.counting = decision is None or (decision.replace_body is None and not decision.drop_body)
 
+    def _take(self, verdict: Verdict) -> bool:
+        """Decide on a remembered whole-body verdict, unless its reports may not be replayed to this request."""
+        if verdict.reports and _has_credentials(self.scope):
+            return False
+        self.inspection, self.verdict, self.decision = None, verdict, verdict.decision
+        if verdict.reports:
+            self._replay(verdict)
+        return True
+
     def _replay(self, verdict: Verdict) -> None:
         try:
             replay(verdict, self.middleware.reporter, self.violations, str(self.scope.get("method", "GET")),
@@ -295,17 +304,11 @@ class _Responder:
             return
         key = self.head_key if self.held_start is not None else None
         try:
-            whole_key = None
-            if complete and key is not None and body is not None and len(body) <= MAX_KEPT_BODY:
-                # A held head decided on its whole (small) body: remembered with the body as part of the key.
-                whole_key = (*key, body)
-                verdict = self.middleware.memo.get(whole_key, self.middleware.policy.dispatcher)
-                if verdict is not None and (not verdict.reports or not _has_credentials(self.scope)):
-                    self.inspection = None
-                    self.verdict, self.decision = verdict, verdict.decision
-                    if verdict.reports:
-                        self._replay(verdict)
-                    return
+            # A held head decided on its whole (small) body is remembered with the body as part of the key.
+            whole_key, verdict = self.middleware.memo.whole(key, body, self.middleware.policy.dispatcher) \
+                if complete else (None, None)
+            if verdict is not None and self._take(verdict):
+                return
             inspection = self.inspection if self.inspection is not None else self._inspection_now()
             self.decision = inspection.decide(body, has_body, complete=complete)
             if whole_key is not None:

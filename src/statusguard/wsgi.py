@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._memo import MAX_KEPT_BODY, Memo, Verdict
+from ._memo import Memo, Verdict
 from ._model import Violation, normalise_headers
 from ._report import Reporter, ViolationContext, secrets_of
 from .engine import Decision, Inspection, replay
@@ -289,6 +289,15 @@ class _Responder:
             self.server_write = self.server_start_response(decision.status_line, list(decision.headers))
         return self.write
 
+    def _take(self, verdict: Verdict) -> bool:
+        """Decide on a remembered whole-body verdict, unless its reports may not be replayed to this request."""
+        if verdict.reports and _has_credentials(self.environ):
+            return False
+        self.inspection, self.verdict, self.decision = None, verdict, verdict.decision
+        if verdict.reports:
+            self._replay(verdict)
+        return True
+
     def _replay(self, verdict: Verdict) -> None:
         try:
             environ = self.environ
@@ -366,17 +375,11 @@ class _Responder:
             return
         key = self.head_key
         try:
-            whole_key = None
-            if complete and key is not None and body is not None and len(body) <= MAX_KEPT_BODY:
-                # A held head decided on its whole (small) body: remembered with the body as part of the key.
-                whole_key = (*key, body)
-                verdict = self.middleware.memo.get(whole_key, self.middleware.policy.dispatcher)
-                if verdict is not None and (not verdict.reports or not _has_credentials(self.environ)):
-                    self.inspection = None
-                    self.verdict, self.decision = verdict, verdict.decision
-                    if verdict.reports:
-                        self._replay(verdict)
-                    return
+            # A held head decided on its whole (small) body is remembered with the body as part of the key.
+            whole_key, verdict = self.middleware.memo.whole(key, body, self.middleware.policy.dispatcher) \
+                if complete else (None, None)
+            if verdict is not None and self._take(verdict):
+                return
             inspection = self.inspection if self.inspection is not None else self._inspection_now()
             self.decision = inspection.decide(body, has_body, complete=complete)
             if whole_key is not None:
