@@ -58,8 +58,8 @@ SCENARIOS: dict[str, tuple[str, int, list[tuple[str, str]], list[bytes], bool]] 
              [JSON_BODY], False),
     # 64 chunks of 1 KiB, no Content-Length: an iterator (WSGI) or 64 body messages (ASGI).
     "200-stream": ("GET", 200, [("content-type", "text/plain")], [b"x" * 1024] * 64, True),
-    # As 200-json, but every request's head is new to statusguard (the Content-Length cycles through
-    # 4096 values, more than the verdict memo keeps): the cost of judging a head in full.
+    # As 200-json, but every request's Content-Length is new (it cycles through 4096 values, more
+    # than the verdict memo keeps): decided from the head's shape, as for most JSON API responses.
     "200-json-new-head": ("GET", 200, [("content-type", "application/json")], [JSON_BODY], False),
 }
 # Scenarios whose Content-Length varies per request (a body padded by 0..4095 spaces, precomputed).
@@ -439,7 +439,7 @@ def verdicts(rows: list[dict[str, Any]]) -> list[str]:
             if fix is None:
                 continue
             if scenario in NEW_HEADS:
-                lines.append(f"{interface} {scenario}: no target (the cost of a head judged in full, for scale)")
+                lines.append(f"{interface} {scenario}: no target (a head known by its shape only, for scale)")
                 continue
             use_ins = fix["instructions_overhead"] is not None
             unit = "instructions" if use_ins else "time"
