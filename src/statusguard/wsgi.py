@@ -120,7 +120,6 @@ class WSGIMiddleware:
             responder = self._adopting(environ, start_response, violations, key, server_write, verdict, written)
         return responder.finish(result)
 
-
     def _adopting(
         self, environ: WSGIEnvironment, start_response: StartResponse, violations: list[Violation],
         key: tuple[Any, ...], server_write: Callable[[bytes], object], verdict: Verdict | None, written: int,
