@@ -231,14 +231,16 @@ def test_the_memo_stays_bounded_under_a_million_kinds_of_heads() -> None:
     assert 0 < largest <= 1024
 
 
-def test_new_hints_empty_the_memo() -> None:
+def test_new_hints_empty_the_memo(inspections: list[object]) -> None:
     middleware = WSGIMiddleware(wsgi_app("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")],
                                          [b"ok"]), mode="fix")
     serve(middleware, environ())
-    assert len(middleware.memo) == 1
-    middleware.policy.use_hints(lambda rule, x: None)
     serve(middleware, environ())
-    assert len(middleware.memo) == 1  # emptied, then this head judged again under the new dispatcher
+    assert len(inspections) == 1
+    middleware.policy.use_hints(lambda rule, x: None)  # the verdicts were made without these hints
+    serve(middleware, environ())
+    serve(middleware, environ())
+    assert len(inspections) == 2  # judged once more under the new dispatcher, then remembered again
 
 
 def test_hints_installed_before_the_first_request_do_not_disable_the_memo(inspections: list[object]) -> None:
