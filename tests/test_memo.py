@@ -195,15 +195,20 @@ def test_the_router_is_asked_for_every_405() -> None:
     assert rules_of(second) != []  # Allow: GET, HEAD no longer lists what the router serves
 
 
-def test_a_request_with_credentials_gets_its_own_masked_report() -> None:
+def test_a_request_with_credentials_gets_its_own_masked_report(inspections: list[object]) -> None:
+    # Report messages are masked with the request's own credentials, so a remembered report (masked
+    # for another request) is never replayed to a request that carries some: it is judged in full.
     middleware = WSGIMiddleware(
         wsgi_app("401 Unauthorized", [("Content-Type", "text/plain"), ("Content-Length", "2")], [b"no"]),
         mode="log",
     )
     anonymous = environ()
     serve(middleware, anonymous)
+    serve(middleware, environ())
+    assert len(inspections) == 1
     with_cookie = environ(cookie="session=s3cr3t-value-123")
     serve(middleware, with_cookie)
+    assert len(inspections) == 2
     assert rules_of(anonymous) == rules_of(with_cookie) == ["401-www-authenticate"]
 
 
@@ -330,8 +335,7 @@ def test_asgi_fixed_empty_error_is_the_same_each_time_and_the_servers_list_is_no
     assert all(rules == outcomes[0][1] for _, rules in outcomes)
 
 
-def test_asgi_a_request_with_credentials_is_judged_in_full(monkeypatch: pytest.MonkeyPatch,
-                                                           inspections: list[object]) -> None:
+def test_asgi_a_request_with_credentials_is_judged_in_full(inspections: list[object]) -> None:
     middleware = ASGIMiddleware(
         asgi_app(401, [(b"content-type", b"text/plain"), (b"content-length", b"2")], lambda: [b"no"]), mode="log"
     )

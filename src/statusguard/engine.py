@@ -297,17 +297,9 @@ class Inspection:
         if decision.drop_body or decision.replace_body is not None:
             return
         policy = self.policy
-        found: Sequence[Violation]
-        if decision.changed:
-            sent = Exchange(
-                self._sent_status, self._sent_headers, body_length=total_length, method=x.method,
-                request_headers=self._request_loader, http_version=x.http_version, gateway=x.gateway,
-            )
-            found = policy.dispatcher.run(sent, _LENGTH_PHASE)
-        else:  # the app's head went out as it was: its exchange and selection still hold
-            assert self._selection is not None
+        found = self._length_phase(total_length)
+        if not decision.changed:  # the app's exchange now holds the total, as the length phase saw it
             x.body_length, x.has_body = total_length, total_length > 0
-            found = run_rules(self._selection.length, x)
         if not found:
             return
         to_raise = []
@@ -389,27 +381,33 @@ class Inspection:
         return None if self._unrepeatable else verdict
 
     def _length_clean(self, total: int) -> bool:
-        """Would ``end(total)`` report nothing? (``end`` without its reports, on a copy of the facts.)"""
+        """Would ``end(total)`` report nothing? (``end`` without its reports.)"""
+        policy = self.policy
+        return not any(policy.action(RULES[v.rule], v.status) is not Action.OFF for v in self._length_phase(total))
+
+    def _length_phase(self, total: int) -> Sequence[Violation]:
+        """The length-phase violations of the head that went out, had ``total`` body bytes followed it.
+
+        The app's own head is checked on its exchange (restored afterwards) with the selection made
+        at ``begin``; a repaired head on an exchange of its own.
+        """
         x = self.exchange
         decision = self.decision
         assert x is not None
         assert decision is not None
-        assert self._selection is not None
-        policy = self.policy
         if decision.changed:
             sent = Exchange(
                 self._sent_status, self._sent_headers, body_length=total, method=x.method,
                 request_headers=self._request_loader, http_version=x.http_version, gateway=x.gateway,
             )
-            found: Sequence[Violation] = policy.dispatcher.run(sent, _LENGTH_PHASE)
-        else:
-            before = x.body_length, x.has_body
-            x.body_length, x.has_body = total, total > 0
-            try:
-                found = run_rules(self._selection.length, x)
-            finally:
-                x.body_length, x.has_body = before
-        return not any(policy.action(RULES[v.rule], v.status) is not Action.OFF for v in found)
+            return self.policy.dispatcher.run(sent, _LENGTH_PHASE)
+        assert self._selection is not None
+        before = x.body_length, x.has_body
+        x.body_length, x.has_body = total, total > 0
+        try:
+            return run_rules(self._selection.length, x)
+        finally:
+            x.body_length, x.has_body = before
 
     def resume(self, status: object, headers: Iterable[object], decision: Decision) -> None:
         """Take up a response whose head went out on a remembered verdict, so that ``end`` checks its

@@ -215,28 +215,21 @@ class _Responder:
         if exc_info is None and not self.app_called and type(status) is str and type(headers) is list \
                 and not self.broken:
             # The common case first: a head like one already judged (see _memo.py).
+            # A first head the middleware's fast path did not send (see WSGIMiddleware.__call__): it may
+            # still be remembered with reports, as held, or have been served lazily from the iterable.
             environ = self.environ
             key = (status, tuple(headers), environ.get("REQUEST_METHOD"), environ.get("SERVER_PROTOCOL"))
-            middleware = self.middleware
-            memo = middleware.memo
+            memo, dispatcher = self.middleware.memo, self.middleware.policy.dispatcher
             try:
-                verdict = memo.entries.get(key)
+                verdict = memo.get(key, dispatcher)
             except TypeError:  # an unhashable entry: judged in full (and reported)
                 verdict = None
             else:
                 self.head_key = key
-                if verdict is None and memo.shapes:
-                    verdict = memo.recall(key, middleware.policy.dispatcher)  # another Content-Length
-                if verdict is not None and (
-                    memo.dispatcher is middleware.policy.dispatcher or memo.current(middleware.policy.dispatcher)
-                ):
-                    if verdict.plain:  # the app's head goes out as it is, nothing to report: inline
-                        self.app_status, self.app_headers, self.app_called = status, headers, True
-                        self.verdict, self.decision, self.started = verdict, verdict.decision, True
-                        self.server_write = self.server_start_response(status, headers)
-                        return self.write
-                    if not verdict.reports or not _has_credentials(environ):
-                        return self._start_remembered(status, headers, verdict)
+                if verdict is None:
+                    verdict = memo.recall(key, dispatcher)  # another Content-Length
+                if verdict is not None and (not verdict.reports or not _has_credentials(environ)):
+                    return self._start_remembered(status, headers, verdict)
         elif exc_info is not None and self.body_started:
             # PEP 3333: the head is on the wire; the server re-raises exc_info, as it would without us.
             return self.server_start_response(status, headers, exc_info)
