@@ -9,6 +9,7 @@ judged in full): the same head with another body length, another request, a rout
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -282,6 +283,100 @@ def test_exc_info_replacing_the_head_mid_stream_is_judged_in_full() -> None:
     assert b"500" in body
 
 
+@pytest.mark.parametrize(
+    ("replacement", "expected_status", "expected_body"),
+    [
+        # Held for its body (an error without Content-Length): decided on the chunk that follows.
+        pytest.param(("503 Service Unavailable", [("Content-Type", "text/plain")]), "503", b"try later", id="held"),
+        # Decided at once (Content-Length: 0 on an error): fix writes the problem details in its place.
+        pytest.param(("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")]), "404",
+                     b'{"type":"about:blank","title":"Not Found","status":404}', id="body-replaced-at-once"),
+    ],
+)
+def test_exc_info_after_an_empty_chunk_of_a_remembered_stream_replaces_the_head(
+    replacement: tuple[str, Headers], expected_status: str, expected_body: bytes
+) -> None:
+    """The remembered head went out; no byte of its body has: PEP 3333 lets the app replace it."""
+    def app(env: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])  # at once: the body is a generator
+
+        def body() -> Iterator[bytes]:
+            yield b""
+            if env.get("fail"):
+                try:
+                    raise RuntimeError("late")
+                except RuntimeError:
+                    import sys
+                    start_response(*replacement, sys.exc_info())
+            yield b"try later"
+
+        return body()
+
+    middleware = WSGIMiddleware(app, mode="fix")
+    for _ in range(2):  # judged, then remembered
+        assert serve(middleware, environ()) == ("200 OK", [("Content-Type", "text/plain")], b"try later")
+    for _ in range(2):
+        env = environ()
+        env["fail"] = True
+        status, _, body = serve(middleware, env)
+        assert status.startswith(expected_status)
+        if expected_body.startswith(b"{"):  # problem details: compared as JSON, whatever its spacing
+            assert json.loads(body) == json.loads(expected_body)
+        else:
+            assert body == expected_body
+
+
+class Body:
+    """An app iterable that counts its close() calls (PEP 3333: the server calls it exactly once)."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks, self.closed = chunks, 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.chunks)
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+@pytest.mark.parametrize("taken", [0, 1, 3], ids=["never-iterated", "left-half-way", "exhausted"])
+def test_a_remembered_stream_closes_the_apps_iterable_exactly_once(taken: int) -> None:
+    bodies: list[Body] = []
+
+    def app(env: dict[str, Any], start_response: Callable[..., Any]) -> Body:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "6")])
+        bodies.append(Body([b"ab", b"cd", b"ef"]))
+        return bodies[-1]
+
+    middleware = WSGIMiddleware(app, mode="strict")
+    for _ in range(3):  # the first is judged in full, the others go out on the remembered verdict
+        result = middleware(environ(), lambda status, headers, exc_info=None: (lambda data: None))
+        iterator = iter(result)
+        taken_chunks = [next(iterator) for _ in range(taken)]
+        assert b"".join(taken_chunks) == b"abcdef"[: 2 * taken]
+        result.close()  # type: ignore[attr-defined]
+        result.close()  # type: ignore[attr-defined]  # a second close from a careless server is not forwarded
+    assert [body.closed for body in bodies] == [1, 1, 1]
+
+
+def test_a_remembered_held_head_is_decided_on_its_body_each_time(inspections: list[object]) -> None:
+    # HEAD: the server must send no content (RFC 9110 §9.3.2); the body the app made is dropped, quietly.
+    body = b'{"id": 1}'
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    middleware = WSGIMiddleware(wsgi_app("200 OK", headers, [body]), mode="fix")
+    for _ in range(3):
+        env = environ(method="HEAD")
+        assert serve(middleware, env) == ("200 OK", headers, b"")
+        assert rules_of(env) == ["head-no-content"]
+    assert len(inspections) == 1
+    # The same head over a body of two chunks is not looked up whole: judged in full, to the same end.
+    two = WSGIMiddleware(wsgi_app("200 OK", headers, [body[:3], body[3:]]), mode="fix")
+    for _ in range(2):
+        env = environ(method="HEAD")
+        assert serve(two, env) == ("200 OK", headers, b"")
+        assert rules_of(env) == ["head-no-content"]
+
+
 # -- ASGI -----------------------------------------------------------------------------------------
 
 
@@ -335,14 +430,23 @@ def test_asgi_fixed_empty_error_is_the_same_each_time_and_the_servers_list_is_no
     assert all(rules == outcomes[0][1] for _, rules in outcomes)
 
 
-def test_asgi_a_request_with_credentials_is_judged_in_full(inspections: list[object]) -> None:
-    middleware = ASGIMiddleware(
-        asgi_app(401, [(b"content-type", b"text/plain"), (b"content-length", b"2")], lambda: [b"no"]), mode="log"
-    )
+@pytest.mark.parametrize(
+    "credential",
+    [(b"authorization", b"Bearer abcdefgh12345"), (b"Cookie", b"sid=abcdefgh12345"),
+     (bytearray(b"PROXY-AUTHORIZATION"), b"Basic abcdefgh12345")],
+    ids=["lower-case", "a server that keeps the client's case", "bytearray"],
+)
+@pytest.mark.parametrize("held", [False, True], ids=["sent-at-once", "held-for-its-body"])
+def test_asgi_a_request_with_credentials_is_judged_in_full(
+    inspections: list[object], credential: tuple[bytes, bytes], held: bool
+) -> None:
+    # A 401 without a challenge (and, held, without Content-Length: decided with its body).
+    head = [(b"content-type", b"text/plain")] + ([] if held else [(b"content-length", b"2")])
+    middleware = ASGIMiddleware(asgi_app(401, head, lambda: [b"no"]), mode="log")
     asgi_serve(middleware)
     asgi_serve(middleware)
     assert len(inspections) == 1
-    _, rules = asgi_serve(middleware, headers=[(b"authorization", b"Bearer abcdefgh12345")])
+    _, rules = asgi_serve(middleware, headers=[credential])  # type: ignore[list-item]
     assert rules == ["401-www-authenticate"]
     assert len(inspections) == 2
 

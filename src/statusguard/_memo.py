@@ -43,7 +43,8 @@ class Verdict:
     """What was decided for one head (or one head and whole body)."""
 
     __slots__ = (
-        "decision", "declared", "declared_ok", "empty_ok", "held", "nonempty_ok", "plain", "reports", "settled_total",
+        "decision", "declared", "declared_ok", "empty_ok", "held", "nonempty_ok", "plain", "raw_headers", "reports",
+        "settled_total",
     )
 
     def __init__(
@@ -70,6 +71,8 @@ class Verdict:
         )
         # The total that certainly settles the response (-1: none; ask ``settles``): one comparison.
         self.settled_total = declared if declared is not None and declared_ok else -1
+        # The changed decision's headers as the ASGI adapter sends them, made on first use.
+        self.raw_headers: tuple[tuple[bytes, bytes], ...] | None = None
 
     def settles(self, total: int) -> bool:
         """Does the length phase find nothing to report when ``total`` bytes of the app's body went out?"""

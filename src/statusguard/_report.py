@@ -5,7 +5,7 @@ Charter: everything that leaves statusguard as text goes through here. Promises 
   Set-Cookie seen in the exchange are masked in every message, even if a rule quoted one;
 - control characters (CR, LF...) in logged values are escaped, so a path cannot forge log lines;
 - the same (rule, method, route or path) is logged once per interval, with a bounded memory
-  (an LRU of at most ``max_keys`` entries) however many distinct paths a client invents;
+  (at most ``max_keys`` entries, the ones last logged) however many distinct paths a client invents;
 - the ``on_violation`` hook sees every violation (no dedup); an exception in it is logged, once,
   and never reaches the app.
 """
@@ -68,11 +68,16 @@ class Reporter:
         if self.interval <= 0:
             return True
         now = self._clock()
+        # A repeat within the interval (the common case on a busy route) is answered by one dict read,
+        # without the lock. Keys are kept in the order they were last logged: a flood of new keys can
+        # push out a busy one, which then costs one more log line, never unbounded memory.
+        last = self._seen.get(key)
+        if last is not None and now - last < self.interval:
+            return False
         with self._lock:
             last = self._seen.get(key)
             if last is not None and now - last < self.interval:
-                self._seen.move_to_end(key)
-                return False
+                return False  # another thread logged it meanwhile
             self._seen[key] = now
             self._seen.move_to_end(key)
             while len(self._seen) > self.max_keys:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
-from ._memo import Memo, Verdict
+from ._memo import MAX_KEPT_BODY, Memo, Verdict
 from ._model import Violation, normalise_headers
 from ._report import Reporter, ViolationContext, secrets_of
 from .engine import Decision, Inspection, replay
@@ -34,6 +34,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _STATE_KEY = "statusguard.violations"
+_SERVED: tuple[Any, ...] = ("served",)  # stands for a held head's response the fast path completed
 
 
 class ASGIMiddleware:
@@ -76,48 +77,65 @@ class ASGIMiddleware:
         # plain (sent as it is, nothing to report; see _memo.py), then its body, counted. Anything else
         # hands over to a _Responder, which sees the rest of the exchange.
         memo = self.memo
-        policy = self.policy
         responder: _Responder | None = None
         verdict: Verdict | None = None
-        start: Message | None = None
-        key: tuple[Any, ...] = ()
+        start: Message | None = None  # the app's start message (sent, or held)
+        waiting: tuple[Any, ...] | None = None  # the key of a held head until its body comes, then _SERVED
         sent = 0
 
         async def guarded_send(message: Message) -> None:
-            nonlocal responder, verdict, start, key, sent
+            nonlocal responder, verdict, start, waiting, sent
             if responder is None:
-                if verdict is not None:
-                    try:  # every chunk of a stream: count and forward (subscripts: the cheapest reads)
+                # Subscripts, not .get(): the cheapest reads. A message without one of these keys (body
+                # and headers are optional), or not a dict, takes the full path.
+                if verdict is not None:  # every chunk of a stream: count and forward
+                    try:
                         size = len(message["body"]) if message["type"] == "http.response.body" else -1
-                    except (KeyError, TypeError):  # no body key (it is optional), not a dict: the full path
+                    except (KeyError, TypeError):
                         size = -1
                     if size >= 0:
                         sent += size
                         await send(message)
-                        if not message.get("more_body", False) and sent != verdict.settled_total \
+                        if ("more_body" not in message or not message["more_body"]) and sent != verdict.settled_total \
                                 and not verdict.settles(sent):
                             # A total the verdict did not foresee: checked in full, as without the memo.
-                            responder = self._adopting(scope, send, violations, start, key, verdict, sent)
+                            responder = self._adopting(scope, send, violations, start, verdict, sent)
                             responder._end()
                         return
-                    responder = self._adopting(scope, send, violations, start, key, verdict, sent)
+                    responder = self._adopting(scope, send, violations, start, verdict, sent)
+                elif waiting is not None:
+                    assert start is not None
+                    outcome = None if waiting is _SERVED else \
+                        self._held_outcome(scope, send, violations, start, waiting, message)
+                    if outcome is not None:
+                        waiting = _SERVED
+                        await send(outcome[0])
+                        await send(outcome[1])
+                        return
+                    responder = self._adopting_held(scope, send, violations, start, waiting)
                 else:
+                    key: tuple[Any, ...] = ()
                     found = None
-                    if message.get("type") == "http.response.start":
-                        status, headers = message.get("status"), message.get("headers")
-                        if type(status) is int and type(headers) is list:
-                            try:
+                    try:
+                        if message["type"] == "http.response.start":
+                            status, headers = message["status"], message["headers"]
+                            if type(status) is int and type(headers) is list:
                                 key = (status, tuple(headers), scope["method"], scope["http_version"])
                                 found = memo.entries.get(key)
-                            except (KeyError, TypeError):  # no method (a broken scope), unhashable entries
-                                key = ()
-                            else:
-                                if found is None and memo.shapes:
-                                    found = memo.recall(key, policy.dispatcher)  # another Content-Length
-                            if found is not None and found.plain and memo.dispatcher is policy.dispatcher:
-                                verdict, start = found, message
-                                await send(message)
-                                return
+                    except (KeyError, TypeError):  # a broken scope or message, unhashable entries
+                        key = ()
+                    else:
+                        if key:
+                            if found is None and memo.shapes:
+                                found = memo.recall(key, self.policy.dispatcher)  # another Content-Length
+                            if found is not None and memo.dispatcher is self.policy.dispatcher:
+                                if found.plain:
+                                    verdict, start = found, message
+                                    await send(message)
+                                    return
+                                if found.held and not message.get("trailers"):
+                                    waiting, start = key, message  # decided with the body that follows
+                                    return
                     responder = _Responder(self, scope, send, violations)
                     if key:  # a start message already looked up: not again
                         await responder.start(message, key, found)
@@ -125,19 +143,71 @@ class ASGIMiddleware:
             await responder.send(message)
 
         await self.app(scope, receive, guarded_send)
-        if responder is not None and responder.held_start is not None:
+        if responder is None:
+            if waiting is not None and waiting is not _SERVED and start is not None:  # no body for a held head
+                await self._adopting_held(scope, send, violations, start, waiting).app_returned()
+        elif responder.held_start is not None:
             await responder.app_returned()
 
     def _adopting(
-        self, scope: Scope, send: Send, violations: list[Violation], start: Message | None, key: tuple[Any, ...],
-        verdict: Verdict, sent: int,
+        self, scope: Scope, send: Send, violations: list[Violation], start: Message | None, verdict: Verdict, sent: int,
     ) -> _Responder:
         """The responder that carries on a response whose head ``__call__``'s fast path sent."""
         responder = _Responder(self, scope, send, violations)
-        responder.start_message, responder.head_key = start, key
+        responder.start_message = start
         responder.verdict, responder.decision = verdict, verdict.decision
         responder.counting, responder.sent = True, sent
         return responder
+
+    def _adopting_held(
+        self, scope: Scope, send: Send, violations: list[Violation], start: Message, key: tuple[Any, ...],
+    ) -> _Responder:
+        """The responder that carries on a response whose head ``__call__``'s fast path holds (or, once
+        ``key`` is _SERVED, whose body it sent: anything the app sends after that goes to the server)."""
+        responder = _Responder(self, scope, send, violations)
+        responder.start_message = start
+        if key is _SERVED:
+            responder.broken = True  # the response is complete: the server answers for what follows
+        else:
+            responder.held_start, responder.head_key = start, key
+        return responder
+
+    def _held_outcome(
+        self, scope: Scope, send: Send, violations: list[Violation], start: Message, key: tuple[Any, ...],
+        message: Message,
+    ) -> tuple[Message, Message] | None:
+        """The start and body messages to send for a held head and its whole body (one message), as the
+        remembered verdict for both says, its reports replayed; None when there is none, or its reports
+        may not be replayed to this request. (Not a coroutine: the caller sends, one frame less.)"""
+        try:
+            if message["type"] != "http.response.body" or message.get("more_body"):
+                return None
+            body = message.get("body", b"")
+        except (KeyError, TypeError, AttributeError):
+            return None
+        if type(body) is not bytes or len(body) > MAX_KEPT_BODY:
+            return None
+        verdict = self.memo.entries.get((*key, body))
+        if verdict is None or verdict.held or (verdict.reports and _has_credentials(scope)):
+            return None
+        decision = verdict.decision
+        if decision is None:
+            return None
+        if verdict.reports:
+            try:
+                replay(verdict, self.reporter, violations, str(scope.get("method", "GET")), _full_path(scope), "asgi")
+            except Exception as exc:  # as the responder does: reported, and the response goes as the app sent it
+                self._adopting_held(scope, send, violations, start, key)._internal_error("report", exc)
+                return start, message
+        if decision.changed:
+            start = dict(start)
+            start["status"] = decision.status
+            start["headers"] = _raw_headers(decision, verdict)
+        if decision.replace_body is not None:
+            return start, {"type": "http.response.body", "body": decision.replace_body, "more_body": False}
+        if decision.drop_body:
+            return start, {"type": "http.response.body", "body": b"", "more_body": False}
+        return start, message
 
 
 class _Responder:
@@ -345,7 +415,7 @@ class _Responder:
         """A copy of the app's start message carrying the decision's head (the app's is not mutated)."""
         fixed = dict(message)
         fixed["status"] = decision.status
-        fixed["headers"] = [(_encode(name.lower()), _encode(value)) for name, value in decision.headers]
+        fixed["headers"] = _raw_headers(decision, self.verdict)
         if (decision.drop_body or decision.replace_body is not None) and fixed.pop("trailers", False):
             self.drop_trailers = True  # no trailers on a body we own (RULES.md §3.20)
         return fixed
@@ -440,9 +510,26 @@ _CREDENTIAL_FIELDS = frozenset({b"authorization", b"proxy-authorization", b"cook
 
 def _has_credentials(scope: Scope) -> bool:
     try:
-        return any(bytes(name).lower() in _CREDENTIAL_FIELDS for name, _ in scope.get("headers") or ())
+        for name, _ in scope.get("headers") or ():
+            if type(name) is not bytes:
+                name = bytes(name)
+            # Servers give lower-case names (the ASGI spec asks them to): those need no lowering.
+            if name in _CREDENTIAL_FIELDS or (not name.islower() and name.lower() in _CREDENTIAL_FIELDS):
+                return True
     except Exception:  # a malformed request header list: judged in full, where it is reported
         return True
+    return False
+
+
+def _raw_headers(decision: Decision, verdict: Verdict | None = None) -> list[tuple[bytes, bytes]]:
+    """A decision's headers as ASGI sends them (lower-case bytes), in a new list (servers may extend the
+    list they are given). Made once per remembered verdict: its decision goes out again and again."""
+    if verdict is None or verdict.decision is not decision:
+        return [(_encode(name.lower()), _encode(value)) for name, value in decision.headers]
+    raw = verdict.raw_headers
+    if raw is None:
+        raw = verdict.raw_headers = tuple((_encode(name.lower()), _encode(value)) for name, value in decision.headers)
+    return list(raw)
 
 
 def _encode(text: str) -> bytes:

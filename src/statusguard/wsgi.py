@@ -18,10 +18,10 @@ without disturbing it):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._memo import Memo, Verdict
+from ._memo import MAX_KEPT_BODY, Memo, Verdict
 from ._model import Violation, normalise_headers
 from ._report import Reporter, ViolationContext, secrets_of
 from .engine import Decision, Inspection, replay
@@ -67,30 +67,35 @@ class WSGIMiddleware:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if self._off:
             return self.app(environ, start_response)
-        # The common case, in closures as lean as a pass-through's: a head whose remembered verdict
-        # is plain (sent as it is, nothing to report; see _memo.py) and a list body of the declared
-        # length. Anything else hands over to a _Responder, which sees the whole exchange.
+        # The common cases, in closures as lean as a pass-through's (see _memo.py): a head whose
+        # remembered verdict is plain (sent as it is, nothing to report) with a body counted as it
+        # goes, and a held head whose small list body was decided before. Anything else hands over to
+        # a _Responder, which sees the rest of the exchange.
         violations: list[Violation] = []
         environ[_ENVIRON_KEY] = violations
         memo = self.memo
-        policy = self.policy
         responder: _Responder | None = None
-        verdict: Verdict | None = None
+        verdict: Verdict | None = None  # a plain verdict (the head went out) or a held one (it waits)
         key: tuple[Any, ...] = ()
         server_write: Callable[[bytes], object] = _no_write
+        held_headers: list[tuple[str, str]] = []  # the app's own list, for a held head (its status is key[0])
         written = 0
 
         def write(data: bytes) -> object:
-            nonlocal written
-            if responder is not None:
-                return responder.write(data)
-            written += len(data)
-            return server_write(data)
+            nonlocal written, responder
+            if responder is None:
+                if verdict is not None and not verdict.held:
+                    written += len(data)
+                    return server_write(data)
+                responder = self._adopting(
+                    environ, start_response, violations, key, server_write, verdict, written, held_headers
+                )
+            return responder.write(data)
 
         def guarded_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
         ) -> Callable[[bytes], object]:
-            nonlocal responder, verdict, key, server_write
+            nonlocal responder, verdict, key, server_write, held_headers
             if responder is None:
                 if verdict is None and exc_info is None and type(status) is str and type(headers) is list:
                     try:  # PEP 3333 requires both keys; without them (or unhashable entries): judged in full
@@ -100,35 +105,119 @@ class WSGIMiddleware:
                         found = None
                     else:
                         if found is None and memo.shapes:
-                            found = memo.recall(key, policy.dispatcher)  # another Content-Length
-                    if found is not None and found.plain and memo.dispatcher is policy.dispatcher:
-                        verdict = found
-                        server_write = start_response(status, headers)
-                        return write
-                responder = self._adopting(environ, start_response, violations, key, server_write, verdict, written)
+                            found = memo.recall(key, self.policy.dispatcher)  # another Content-Length
+                    if found is not None and memo.dispatcher is self.policy.dispatcher:
+                        if found.plain:
+                            verdict = found
+                            server_write = start_response(status, headers)
+                            return write
+                        if found.held:
+                            verdict, held_headers = found, headers  # decided with the body, when the app returns
+                            return write
+                responder = self._adopting(
+                    environ, start_response, violations, key, server_write, verdict, written, held_headers
+                )
             return responder.start_response(status, headers, exc_info)
 
         result = self.app(environ, guarded_start_response)
-        if responder is None:
-            if verdict is not None and type(result) is list:
-                try:
-                    total = written + sum(map(len, result))
+        if responder is None and verdict is not None:
+            if verdict.held:
+                if type(result) is list:
+                    served = self._held_list(environ, start_response, violations, key, verdict, held_headers, result)
+                    if served is not None:
+                        return served
+            elif type(result) is list:
+                try:  # one chunk, the common case, costs less than summing
+                    total = written + (len(result[0]) if len(result) == 1 else sum(map(len, result)))
                 except TypeError:
                     total = -1  # not a list of bytes: the guarded iterable forwards it as it comes
                 if total == verdict.settled_total or (total >= 0 and verdict.settles(total)):
                     return result  # checked whole: nothing to count, nothing to close
-            responder = self._adopting(environ, start_response, violations, key, server_write, verdict, written)
+            elif not _is_file_wrapper(environ, result):
+                # Defined here: a closure costs its making, and only streamed bodies need this one.
+                def stream(body: Iterable[bytes]) -> Generator[bytes, None, None]:
+                    """The app's body under a plain verdict, counted as it goes out (never kept)."""
+                    nonlocal written, responder
+                    iterator = iter(body)
+                    for chunk in iterator:
+                        if responder is not None:  # the app replaced its head (exc_info) before a byte went out
+                            yield from _GuardedIterable(responder, body).resumed(iterator, chunk)
+                            return
+                        written += len(chunk)
+                        yield chunk
+                        if written:
+                            break
+                    count = 0
+                    for chunk in iterator:  # a byte went out: the head is on the wire, the app can no longer replace it
+                        count += len(chunk)
+                        yield chunk
+                    if responder is not None:  # adopted since (the app swallowed the server's re-raise of exc_info)
+                        responder.sent += count
+                        responder.end()
+                        return
+                    total = written + count
+                    assert verdict is not None
+                    if total != verdict.settled_total and not verdict.settles(total):
+                        # A total the verdict did not foresee: checked in full, as without the memo.
+                        responder = self._adopting(
+                            environ, start_response, violations, key, server_write, verdict, total
+                        )
+                        responder.end()
+
+                return _CountedBody(result, stream(result))
+            responder = self._adopting(
+                environ, start_response, violations, key, server_write, verdict, written, held_headers
+            )
+        elif responder is None:
+            responder = _Responder(self, environ, start_response, violations)  # start_response not called yet
         return responder.finish(result)
 
     def _adopting(
         self, environ: WSGIEnvironment, start_response: StartResponse, violations: list[Violation],
         key: tuple[Any, ...], server_write: Callable[[bytes], object], verdict: Verdict | None, written: int,
+        held_headers: list[tuple[str, str]] | None = None,
     ) -> _Responder:
         """The responder that carries on a request from where ``__call__``'s fast path leaves it."""
         responder = _Responder(self, environ, start_response, violations)
-        if verdict is not None:  # the head went out on a plain verdict, as (status, headers) of ``key``
-            responder.adopt(key[0], list(key[1]), server_write, verdict, written)
+        if verdict is not None:  # the head of ``key`` went out on a plain verdict, or waits on a held one
+            responder.adopt(key, server_write, verdict, written, held_headers)
         return responder
+
+    def _held_list(
+        self, environ: WSGIEnvironment, start_response: StartResponse, violations: list[Violation],
+        key: tuple[Any, ...], held: Verdict, headers: list[tuple[str, str]], result: list[bytes],
+    ) -> Iterable[bytes] | None:
+        """A held head (see _memo.py) whose whole body, a list of at most one chunk, was decided before:
+        served as then. None: not remembered (or its reports may not be replayed here): judged in full."""
+        if not result:
+            body = b""
+        elif len(result) == 1 and type(result[0]) is bytes and len(result[0]) <= MAX_KEPT_BODY:
+            body = result[0]
+        else:
+            return None
+        verdict = self.memo.entries.get((*key, body))
+        if verdict is None or verdict.held or (verdict.reports and _has_credentials(environ)):
+            return None
+        decision = verdict.decision
+        if decision is None:
+            return None
+        if verdict.reports:
+            try:
+                path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
+                replay(verdict, self.reporter, violations, str(key[2]), path, "wsgi")
+            except Exception as exc:  # as the responder does: reported, and the response passes as the app sent it
+                responder = self._adopting(environ, start_response, violations, key, _no_write, held, 0, headers)
+                responder._internal_error("report", exc)
+                return responder.finish(result)
+        if decision.changed:  # a copy: servers add their own fields to the list they are given
+            start_response(decision.status_line, list(decision.headers))
+        else:
+            start_response(key[0], headers)
+        if decision.drop_body:
+            return []
+        if decision.replace_body is not None:
+            return [decision.replace_body] if decision.replace_body else []
+        return result if body else []
 
 
 def _no_write(data: bytes) -> object:  # pragma: no cover - replaced before the app can call write()
@@ -167,11 +256,18 @@ class _Responder:
         self.violations = violations
 
     def adopt(
-        self, status: str, headers: list[tuple[str, str]], server_write: Callable[[bytes], object],
-        verdict: Verdict, written: int,
+        self, key: tuple[Any, ...], server_write: Callable[[bytes], object], verdict: Verdict, written: int,
+        held_headers: list[tuple[str, str]] | None = None,
     ) -> None:
-        """Take over a response whose head the middleware sent on a plain remembered verdict."""
-        self.app_status, self.app_headers, self.app_called = status, headers, True
+        """Take over a response whose head (``key``'s status and headers) the middleware sent on a plain
+        remembered verdict, or holds on a held one (``held_headers``: the app's own list)."""
+        self.app_status, self.app_called = key[0], True
+        if verdict.held:
+            self.app_headers = held_headers if held_headers is not None else list(key[1])
+            self.hold = True
+            self.head_key = key
+            return
+        self.app_headers = list(key[1])
         self.verdict = verdict
         self.decision = verdict.decision
         self.started = True
@@ -512,6 +608,26 @@ class _GuardedIterable:
                 responder.body_started = True
             return chunk
 
+    def resumed(self, iterator: Iterator[bytes], chunk: bytes) -> Iterator[bytes]:
+        """The rest of a body the middleware's fast path was counting when the app replaced its head
+        (start_response with exc_info) before a byte went out; ``chunk`` was pulled from ``iterator`` since.
+
+        The fast path closes the app's iterable itself: this one is iterated, never closed.
+        """
+        self.iterator = iterator
+        responder = self.responder
+        if not responder.started:
+            self._first(pulled=chunk)
+        elif self._owned_body():  # the new head was decided at once, with a body of ours
+            replacement = responder.decision.replace_body if responder.decision is not None else None
+            self.pending = [replacement] if replacement else []
+            self.finished = True
+        else:
+            responder.sent += len(chunk)
+            self.pending = [chunk]
+        for out in self:  # noqa: UP028 (``yield from`` would close the app's iterable twice when we are closed)
+            yield out
+
     def _owned_body(self) -> bool:
         return not self.responder.broken and self.responder._owns_body()
 
@@ -591,6 +707,35 @@ class _GuardedIterable:
             return
         self.closed = True
         _close(self.result)
+
+
+class _CountedBody:
+    """The app's iterable under a plain remembered verdict: iterated through the fast path's counting
+    generator, with ``close()`` forwarded to the app's iterable exactly once (PEP 3333), even when the
+    server never iterates it (a generator's own close would then run nothing)."""
+
+    __slots__ = ("_result", "_stream")
+
+    def __init__(self, result: Iterable[bytes], stream: Generator[bytes, None, None]) -> None:
+        self._result: Iterable[bytes] | None = result
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._stream
+
+    def close(self) -> None:
+        result, self._result = self._result, None
+        if result is None:
+            return
+        try:
+            self._stream.close()  # a stream left half-way: nothing runs on, nothing is checked
+        finally:
+            _close(result)
+
+
+def _is_file_wrapper(environ: WSGIEnvironment, result: object) -> bool:
+    file_wrapper = environ.get("wsgi.file_wrapper")
+    return isinstance(file_wrapper, type) and isinstance(result, file_wrapper)
 
 
 def _close(result: object) -> None:
