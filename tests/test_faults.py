@@ -60,6 +60,7 @@ def no_leaks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         return type(cls.__name__, (cls,), {"__slots__": slots, "__init__": __init__})
 
     for module, name in [(sg_wsgi, "_Responder"), (sg_wsgi, "_GuardedIterable"), (sg_wsgi, "Inspection"),
+                         (sg_wsgi, "_FastPath"), (sg_wsgi, "_CountedBody"), (sg_asgi, "_FastPath"),
                          (sg_asgi, "_Responder"), (sg_asgi, "Inspection")]:
         if name.startswith("_") or hasattr(module, name):  # the adapters' own classes must exist
             monkeypatch.setattr(module, name, tracked(getattr(module, name)))

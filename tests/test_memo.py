@@ -249,6 +249,24 @@ def test_new_hints_empty_the_memo(inspections: list[object]) -> None:
     assert len(inspections) == 2  # judged once more under the new dispatcher, then remembered again
 
 
+def test_a_verdict_judged_under_a_replaced_dispatcher_is_not_stored(inspections: list[object]) -> None:
+    # A request judged while the hints were being replaced (another thread) must not leave its
+    # verdict, made without them, in the memo of the new dispatcher.
+    middleware = WSGIMiddleware(wsgi_app("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")],
+                                         [b"ok"]), mode="fix")
+    old = middleware.policy.dispatcher
+    env = environ()
+    serve(middleware, env)
+    verdict = next(iter(middleware.memo.entries.values()))
+    middleware.policy.dispatcher = type(old)(middleware.policy.enabled_rules)  # as use_hints does
+    assert len(middleware.memo) == 0
+    middleware.memo.put(("200 OK", (), "GET", "HTTP/1.1"), verdict, old)
+    assert len(middleware.memo) == 0
+    serve(middleware, environ())
+    serve(middleware, environ())
+    assert len(inspections) == 2  # judged again under the new dispatcher, once
+
+
 def test_hints_installed_before_the_first_request_do_not_disable_the_memo(inspections: list[object]) -> None:
     middleware = WSGIMiddleware(wsgi_app("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")],
                                          [b"ok"]), mode="fix")

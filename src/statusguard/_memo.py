@@ -121,7 +121,9 @@ class Memo:
     """Bounded maps from head keys (and from shapes, see ``shape_of``) to verdicts, for one middleware.
 
     Each is emptied when it is full (a burst of distinct heads costs their judging, never memory) and
-    both when the policy's dispatcher is replaced (framework hints installed after the first request).
+    both when the policy's dispatcher is replaced (framework hints installed after the first request):
+    the adapters register ``current`` with ``Policy.on_new_dispatcher``, so that their hot paths need
+    not compare dispatchers, and a verdict judged under a replaced dispatcher is not stored.
     Reads and writes are single dict operations: safe under threaded servers.
     """
 
@@ -136,9 +138,9 @@ class Memo:
         """Is the memo still that of this dispatcher? If not, it is emptied and taken over by it."""
         if dispatcher is self.dispatcher:
             return True
+        self.dispatcher = dispatcher  # first: a verdict judged under the old one is no longer stored
         self.entries = {}
         self.shapes = {}
-        self.dispatcher = dispatcher
         return False
 
     def get(self, key: object, dispatcher: Dispatcher) -> Verdict | None:
@@ -170,7 +172,7 @@ class Memo:
         """Remember ``verdict`` for ``key`` (status, headers, method, version[, body]); a plain one also
         for its shape, when its status and method allow (see ``shape_of``)."""
         if dispatcher is not self.dispatcher:
-            self.current(dispatcher)  # the policy's dispatcher was replaced: start afresh under the new one
+            return  # judged under a dispatcher replaced since (the memo follows the policy's): stale
         entries = self.entries
         if len(entries) >= _CAPACITY:
             entries = self.entries = {}

@@ -35,6 +35,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _STATE_KEY = "statusguard.violations"
 _SERVED: tuple[Any, ...] = ("served",)  # stands for a held head's response the fast path completed
+# None, typed as what the app's calls may set in their place (mypy would take a literal None as final).
+_NO_RESPONDER: _Responder | None = None
+_NO_VERDICT: Verdict | None = None
+_NO_KEY: tuple[Any, ...] | None = None
 
 
 class ASGIMiddleware:
@@ -61,6 +65,7 @@ class ASGIMiddleware:
             )
         self.allowed_methods = allowed_methods
         self.memo = Memo(self.policy.dispatcher)
+        self.policy.on_new_dispatcher(self.memo.current)  # the memo is emptied when hints are installed
         self._off = self.policy.mode == "off"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -73,109 +78,123 @@ class ASGIMiddleware:
             state[_STATE_KEY] = violations
         else:
             scope["state"] = {_STATE_KEY: violations}
-        # The common case, in a closure as lean as a pass-through's: a head whose remembered verdict is
-        # plain (sent as it is, nothing to report; see _memo.py), then its body, counted. Anything else
-        # hands over to a _Responder, which sees the rest of the exchange.
-        memo = self.memo
-        responder: _Responder | None = None
-        verdict: Verdict | None = None
-        start: Message | None = None  # the app's start message (sent, or held)
-        waiting: tuple[Any, ...] | None = None  # the key of a held head until its body comes, then _SERVED
-        sent = 0
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal responder, verdict, start, waiting, sent
-            if responder is None:
-                # Subscripts, not .get(): the cheapest reads. A message without one of these keys (body
-                # and headers are optional), or not a dict, takes the full path.
-                if verdict is not None:  # every chunk of a stream: count and forward
-                    try:
-                        size = len(message["body"]) if message["type"] == "http.response.body" else -1
-                    except (KeyError, TypeError):
-                        size = -1
-                    if size >= 0:
-                        sent += size
-                        await send(message)
-                        if ("more_body" not in message or not message["more_body"]) and sent != verdict.settled_total \
-                                and not verdict.settles(sent):
-                            # A total the verdict did not foresee: checked in full, as without the memo.
-                            responder = self._adopting(scope, send, violations, start, verdict, sent)
-                            responder._end()
-                        return
-                    responder = self._adopting(scope, send, violations, start, verdict, sent)
-                elif waiting is not None:
-                    assert start is not None
-                    outcome = None if waiting is _SERVED else \
-                        self._held_outcome(scope, send, violations, start, waiting, message)
-                    if outcome is not None:
-                        waiting = _SERVED
-                        await send(outcome[0])
-                        await send(outcome[1])
-                        return
-                    responder = self._adopting_held(scope, send, violations, start, waiting)
-                else:
-                    key: tuple[Any, ...] = ()
-                    found = None
-                    try:
-                        if message["type"] == "http.response.start":
-                            status, headers = message["status"], message["headers"]
-                            if type(status) is int and type(headers) is list:
-                                key = (status, tuple(headers), scope["method"], scope["http_version"])
-                                found = memo.entries.get(key)
-                    except (KeyError, TypeError):  # a broken scope or message, unhashable entries
-                        key = ()
-                    else:
-                        if key:
-                            if found is None and memo.shapes:
-                                found = memo.recall(key, self.policy.dispatcher)  # another Content-Length
-                            if found is not None and memo.dispatcher is self.policy.dispatcher:
-                                if found.plain:
-                                    verdict, start = found, message
-                                    await send(message)
-                                    return
-                                if found.held and not message.get("trailers"):
-                                    waiting, start = key, message  # decided with the body that follows
-                                    return
-                    responder = _Responder(self, scope, send, violations)
-                    if key:  # a start message already looked up: not again
-                        await responder.start(message, key, found)
-                        return
-            await responder.send(message)
-
-        await self.app(scope, receive, guarded_send)
+        # The common cases go through a _FastPath (see _memo.py): a head whose remembered verdict is
+        # plain (sent as it is, nothing to report), then its body, counted; and a held head whose whole
+        # body, in one message, was decided before. Anything else hands over to a _Responder.
+        fast = _FastPath()  # no __init__: a call frame costs more than these stores
+        fast.middleware, fast.scope, fast.server_send, fast.violations = self, scope, send, violations
+        fast.responder, fast.verdict, fast.waiting, fast.sent = _NO_RESPONDER, _NO_VERDICT, _NO_KEY, 0
+        await self.app(scope, receive, fast.send)
+        responder = fast.responder
         if responder is None:
-            if waiting is not None and waiting is not _SERVED and start is not None:  # no body for a held head
-                await self._adopting_held(scope, send, violations, start, waiting).app_returned()
+            waiting = fast.waiting
+            if waiting is not None and waiting is not _SERVED:  # the app sent no body for its held head
+                await fast.adopt_held(waiting).app_returned()
         elif responder.held_start is not None:
             await responder.app_returned()
 
-    def _adopting(
-        self, scope: Scope, send: Send, violations: list[Violation], start: Message | None, verdict: Verdict, sent: int,
-    ) -> _Responder:
-        """The responder that carries on a response whose head ``__call__``'s fast path sent."""
-        responder = _Responder(self, scope, send, violations)
-        responder.start_message = start
+
+class _FastPath:
+    """Per-request state of ``ASGIMiddleware.__call__`` while a remembered verdict (see _memo.py)
+    serves the response: one slotted object, the cheapest state CPython offers (closures cost more).
+
+    It hands over to a _Responder (``adopt``) as soon as anything unusual happens; from then on its
+    ``send`` forwards to the responder.
+    """
+
+    __slots__ = ("middleware", "responder", "scope", "sent", "server_send", "start", "verdict", "violations", "waiting")
+    middleware: ASGIMiddleware
+    scope: Scope
+    server_send: Send
+    violations: list[Violation]
+    responder: _Responder | None
+    verdict: Verdict | None  # the plain verdict the head went out on
+    start: Message  # the app's start message (sent, or held): set with ``verdict`` or ``waiting``
+    waiting: tuple[Any, ...] | None  # the memo key of a held head until its body comes, then _SERVED
+    sent: int
+
+    async def send(self, message: Message) -> None:
+        responder = self.responder
+        if responder is None:
+            # Subscripts, not .get(): the cheapest reads. A message without one of these keys (body
+            # and headers are optional), or not a dict, takes the full path.
+            verdict = self.verdict
+            if verdict is not None:  # every chunk of a stream: count and forward
+                try:
+                    size = len(message["body"]) if message["type"] == "http.response.body" else -1
+                except (KeyError, TypeError):
+                    size = -1
+                if size >= 0:
+                    sent = self.sent = self.sent + size
+                    await self.server_send(message)
+                    if not message.get("more_body", False) and sent != verdict.settled_total \
+                            and not verdict.settles(sent):
+                        self.adopt()._end()  # a total the verdict did not foresee: checked in full
+                    return
+                responder = self.adopt()
+            elif self.waiting is not None:
+                outcome = None if self.waiting is _SERVED else self.held_outcome(self.waiting, message)
+                if outcome is not None:
+                    self.waiting = _SERVED
+                    await self.server_send(outcome[0])
+                    await self.server_send(outcome[1])
+                    return
+                responder = self.adopt_held(self.waiting)
+            else:
+                key: tuple[Any, ...] = ()
+                found = None
+                memo = self.middleware.memo
+                try:
+                    if message["type"] == "http.response.start":
+                        status, headers = message["status"], message["headers"]
+                        if type(status) is int and type(headers) is list:
+                            scope = self.scope
+                            key = (status, tuple(headers), scope["method"], scope["http_version"])
+                            found = memo.entries.get(key)
+                except (KeyError, TypeError):  # a broken scope or message, unhashable entries
+                    key = ()
+                else:
+                    if key:
+                        if found is None and memo.shapes:
+                            found = memo.recall(key, self.middleware.policy.dispatcher)  # another Content-Length
+                        if found is not None:
+                            if found.plain:
+                                self.verdict, self.start = found, message
+                                await self.server_send(message)
+                                return
+                            if found.held and not message.get("trailers"):
+                                self.waiting, self.start = key, message  # decided with the body that follows
+                                return
+                responder = self.responder = _Responder(self.middleware, self.scope, self.server_send, self.violations)
+                if key:  # a start message already looked up: not again
+                    await responder.start(message, key, found)
+                    return
+        await responder.send(message)
+
+    def adopt(self) -> _Responder:
+        """Hand over a response whose head went out on a plain verdict to a _Responder."""
+        responder = _Responder(self.middleware, self.scope, self.server_send, self.violations)
+        verdict = self.verdict
+        assert verdict is not None
+        responder.start_message = self.start
         responder.verdict, responder.decision = verdict, verdict.decision
-        responder.counting, responder.sent = True, sent
+        responder.counting, responder.sent = True, self.sent
+        self.responder = responder
         return responder
 
-    def _adopting_held(
-        self, scope: Scope, send: Send, violations: list[Violation], start: Message, key: tuple[Any, ...],
-    ) -> _Responder:
-        """The responder that carries on a response whose head ``__call__``'s fast path holds (or, once
-        ``key`` is _SERVED, whose body it sent: anything the app sends after that goes to the server)."""
-        responder = _Responder(self, scope, send, violations)
-        responder.start_message = start
+    def adopt_held(self, key: tuple[Any, ...]) -> _Responder:
+        """Hand over a response whose head the fast path holds (or, once ``key`` is _SERVED, whose body
+        it sent: anything the app sends after that goes to the server) to a _Responder."""
+        responder = _Responder(self.middleware, self.scope, self.server_send, self.violations)
+        responder.start_message = self.start
         if key is _SERVED:
             responder.broken = True  # the response is complete: the server answers for what follows
         else:
-            responder.held_start, responder.head_key = start, key
+            responder.held_start, responder.head_key = self.start, key
+        self.responder = responder
         return responder
 
-    def _held_outcome(
-        self, scope: Scope, send: Send, violations: list[Violation], start: Message, key: tuple[Any, ...],
-        message: Message,
-    ) -> tuple[Message, Message] | None:
+    def held_outcome(self, key: tuple[Any, ...], message: Message) -> tuple[Message, Message] | None:
         """The start and body messages to send for a held head and its whole body (one message), as the
         remembered verdict for both says, its reports replayed; None when there is none, or its reports
         may not be replayed to this request. (Not a coroutine: the caller sends, one frame less.)"""
@@ -187,17 +206,22 @@ class ASGIMiddleware:
             return None
         if type(body) is not bytes or len(body) > MAX_KEPT_BODY:
             return None
-        verdict = self.memo.entries.get((*key, body))
+        middleware = self.middleware
+        verdict = middleware.memo.entries.get((*key, body))
+        scope = self.scope
         if verdict is None or verdict.held or (verdict.reports and _has_credentials(scope)):
             return None
         decision = verdict.decision
         if decision is None:
             return None
+        start = self.start
         if verdict.reports:
             try:
-                replay(verdict, self.reporter, violations, str(scope.get("method", "GET")), _full_path(scope), "asgi")
+                replay(verdict, middleware.reporter, self.violations, str(scope.get("method", "GET")),
+                       _full_path(scope), "asgi")
             except Exception as exc:  # as the responder does: reported, and the response goes as the app sent it
-                self._adopting_held(scope, send, violations, start, key)._internal_error("report", exc)
+                self.adopt_held(key)._internal_error("report", exc)
+                self.responder = None  # this message is answered here; nothing else is looked at
                 return start, message
         if decision.changed:
             start = dict(start)

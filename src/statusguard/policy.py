@@ -19,7 +19,7 @@ import difflib
 import fnmatch
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -156,6 +156,18 @@ class Policy:
     def use_hints(self, hints: Hints | None) -> None:
         """Replace the hint provider (framework integrations install theirs after construction)."""
         self.dispatcher = Dispatcher(self.enabled_rules, hints)
+
+    def on_new_dispatcher(self, watcher: Callable[[Dispatcher], object]) -> None:
+        """Call ``watcher`` with the new dispatcher whenever it is replaced (``use_hints``, or an
+        assignment), so that what was judged under the old one (the adapters' memo) is dropped at once
+        rather than checked on every response."""
+        self.__dict__.setdefault("_watchers", []).append(watcher)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        if name == "dispatcher":
+            for watcher in self.__dict__.get("_watchers", ()):
+                watcher(value)
 
     def _may_be_on(self, rule: Rule) -> bool:
         """Can any response get an action other than off for this rule? (Its dispatcher entry.)"""

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 __all__ = ["WSGIMiddleware"]
 
 _ENVIRON_KEY = "statusguard.violations"
+# None, typed as what the app's calls may set in their place (mypy would take a literal None as final).
+_NO_RESPONDER: _Responder | None = None
+_NO_VERDICT: Verdict | None = None
 _MAX_WHOLE_BODY = 256 * 1024  # a list/tuple body up to this size is checked whole (it is already in memory)
 
 
@@ -62,166 +65,185 @@ class WSGIMiddleware:
             )
         self.allowed_methods = allowed_methods
         self.memo = Memo(self.policy.dispatcher)
+        self.policy.on_new_dispatcher(self.memo.current)  # the memo is emptied when hints are installed
         self._off = self.policy.mode == "off"
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if self._off:
             return self.app(environ, start_response)
-        # The common cases, in closures as lean as a pass-through's (see _memo.py): a head whose
-        # remembered verdict is plain (sent as it is, nothing to report) with a body counted as it
-        # goes, and a held head whose small list body was decided before. Anything else hands over to
-        # a _Responder, which sees the rest of the exchange.
         violations: list[Violation] = []
         environ[_ENVIRON_KEY] = violations
-        memo = self.memo
-        responder: _Responder | None = None
-        verdict: Verdict | None = None  # a plain verdict (the head went out) or a held one (it waits)
-        key: tuple[Any, ...] = ()
-        server_write: Callable[[bytes], object] = _no_write
-        held_headers: list[tuple[str, str]] = []  # the app's own list, for a held head (its status is key[0])
-        written = 0
-
-        def write(data: bytes) -> object:
-            nonlocal written, responder
-            if responder is None:
-                if verdict is not None and not verdict.held:
-                    written += len(data)
-                    return server_write(data)
-                responder = self._adopting(
-                    environ, start_response, violations, key, server_write, verdict, written, held_headers
-                )
-            return responder.write(data)
-
-        def guarded_start_response(
-            status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
-        ) -> Callable[[bytes], object]:
-            nonlocal responder, verdict, key, server_write, held_headers
-            if responder is None:
-                if verdict is None and exc_info is None and type(status) is str and type(headers) is list:
-                    try:  # PEP 3333 requires both keys; without them (or unhashable entries): judged in full
-                        key = (status, tuple(headers), environ["REQUEST_METHOD"], environ["SERVER_PROTOCOL"])
-                        found = memo.entries.get(key)
-                    except (KeyError, TypeError):
-                        found = None
-                    else:
-                        if found is None and memo.shapes:
-                            found = memo.recall(key, self.policy.dispatcher)  # another Content-Length
-                    if found is not None and memo.dispatcher is self.policy.dispatcher:
-                        if found.plain:
-                            verdict = found
-                            server_write = start_response(status, headers)
-                            return write
-                        if found.held:
-                            verdict, held_headers = found, headers  # decided with the body, when the app returns
-                            return write
-                responder = self._adopting(
-                    environ, start_response, violations, key, server_write, verdict, written, held_headers
-                )
-            return responder.start_response(status, headers, exc_info)
-
-        result = self.app(environ, guarded_start_response)
-        if responder is None and verdict is not None:
+        # The common cases go through a _FastPath (see _memo.py): a head whose remembered verdict is
+        # plain (sent as it is, nothing to report) with its body counted, and a held head whose small
+        # list body was decided before. Anything else hands over to a _Responder.
+        fast = _FastPath()  # no __init__: a call frame costs more than these stores
+        fast.middleware, fast.environ, fast.server_start_response = self, environ, start_response
+        fast.violations, fast.responder, fast.verdict, fast.written = violations, _NO_RESPONDER, _NO_VERDICT, 0
+        result = self.app(environ, fast.start_response)
+        responder = fast.responder
+        if responder is None:
+            verdict = fast.verdict
+            if verdict is None:  # the app has not called start_response yet (a lazy iterable)
+                responder = fast.responder = _Responder(self, environ, start_response, violations)
+                return responder.finish(result)
             if verdict.held:
                 if type(result) is list:
-                    served = self._held_list(environ, start_response, violations, key, verdict, held_headers, result)
+                    served = fast.held_list(result)
                     if served is not None:
                         return served
             elif type(result) is list:
                 try:  # one chunk, the common case, costs less than summing
-                    total = written + (len(result[0]) if len(result) == 1 else sum(map(len, result)))
+                    total = fast.written + (len(result[0]) if len(result) == 1 else sum(map(len, result)))
                 except TypeError:
                     total = -1  # not a list of bytes: the guarded iterable forwards it as it comes
                 if total == verdict.settled_total or (total >= 0 and verdict.settles(total)):
                     return result  # checked whole: nothing to count, nothing to close
             elif not _is_file_wrapper(environ, result):
-                # Defined here: a closure costs its making, and only streamed bodies need this one.
-                def stream(body: Iterable[bytes]) -> Generator[bytes, None, None]:
-                    """The app's body under a plain verdict, counted as it goes out (never kept)."""
-                    nonlocal written, responder
-                    iterator = iter(body)
-                    for chunk in iterator:
-                        if responder is not None:  # the app replaced its head (exc_info) before a byte went out
-                            yield from _GuardedIterable(responder, body).resumed(iterator, chunk)
-                            return
-                        written += len(chunk)
-                        yield chunk
-                        if written:
-                            break
-                    count = 0
-                    for chunk in iterator:  # a byte went out: the head is on the wire, the app can no longer replace it
-                        count += len(chunk)
-                        yield chunk
-                    if responder is not None:  # adopted since (the app swallowed the server's re-raise of exc_info)
-                        responder.sent += count
-                        responder.end()
-                        return
-                    total = written + count
-                    assert verdict is not None
-                    if total != verdict.settled_total and not verdict.settles(total):
-                        # A total the verdict did not foresee: checked in full, as without the memo.
-                        responder = self._adopting(
-                            environ, start_response, violations, key, server_write, verdict, total
-                        )
-                        responder.end()
-
-                return _CountedBody(result, stream(result))
-            responder = self._adopting(
-                environ, start_response, violations, key, server_write, verdict, written, held_headers
-            )
-        elif responder is None:
-            responder = _Responder(self, environ, start_response, violations)  # start_response not called yet
+                return _CountedBody(result, fast.stream(result))
+            responder = fast.adopt()
         return responder.finish(result)
 
-    def _adopting(
-        self, environ: WSGIEnvironment, start_response: StartResponse, violations: list[Violation],
-        key: tuple[Any, ...], server_write: Callable[[bytes], object], verdict: Verdict | None, written: int,
-        held_headers: list[tuple[str, str]] | None = None,
-    ) -> _Responder:
-        """The responder that carries on a request from where ``__call__``'s fast path leaves it."""
-        responder = _Responder(self, environ, start_response, violations)
-        if verdict is not None:  # the head of ``key`` went out on a plain verdict, or waits on a held one
-            responder.adopt(key, server_write, verdict, written, held_headers)
+
+class _FastPath:
+    """Per-request state of ``WSGIMiddleware.__call__`` while a remembered verdict (see _memo.py)
+    serves the response: one slotted object, the cheapest state CPython offers (closures cost more).
+
+    It hands over to a _Responder (``adopt``) as soon as anything unusual happens; from then on
+    its ``start_response`` and ``write`` forward to the responder.
+    """
+
+    __slots__ = (
+        "environ", "held_headers", "key", "middleware", "responder", "server_start_response", "server_write",
+        "verdict", "violations", "written",
+    )
+    middleware: WSGIMiddleware
+    environ: WSGIEnvironment
+    server_start_response: StartResponse
+    violations: list[Violation]
+    responder: _Responder | None
+    verdict: Verdict | None  # plain: the head went out; held: it waits for the body
+    written: int  # bytes the app gave write() under a plain verdict
+    key: tuple[Any, ...]  # the memo key of the head (set with the verdict)
+    server_write: Callable[[bytes], object]  # set with a plain verdict
+    held_headers: list[tuple[str, str]]  # the app's own header list, set with a held verdict
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+    ) -> Callable[[bytes], object]:
+        responder = self.responder
+        if responder is None:
+            if self.verdict is None and exc_info is None and type(status) is str and type(headers) is list:
+                environ = self.environ
+                memo = self.middleware.memo
+                try:  # PEP 3333 requires both keys; without them (or unhashable entries): judged in full
+                    key = (status, tuple(headers), environ["REQUEST_METHOD"], environ["SERVER_PROTOCOL"])
+                    found = memo.entries.get(key)
+                except (KeyError, TypeError):
+                    found = None
+                else:
+                    if found is None and memo.shapes:
+                        found = memo.recall(key, self.middleware.policy.dispatcher)  # another Content-Length
+                if found is not None:
+                    if found.plain:
+                        self.verdict, self.key = found, key
+                        self.server_write = self.server_start_response(status, headers)
+                        return self.write
+                    if found.held:  # decided with the body, when the app returns it
+                        self.verdict, self.key, self.held_headers = found, key, headers
+                        return self.write
+            responder = self.adopt()
+        return responder.start_response(status, headers, exc_info)
+
+    def write(self, data: bytes) -> object:
+        responder = self.responder
+        if responder is None:
+            verdict = self.verdict
+            if verdict is not None and not verdict.held:
+                self.written += len(data)
+                return self.server_write(data)
+            responder = self.adopt()
+        return responder.write(data)
+
+    def adopt(self, sent: int | None = None) -> _Responder:
+        """Hand the request over to a _Responder, from where the fast path leaves it."""
+        responder = _Responder(self.middleware, self.environ, self.server_start_response, self.violations)
+        verdict = self.verdict
+        if verdict is not None:
+            key = self.key
+            responder.app_status, responder.app_called = key[0], True
+            if verdict.held:  # the head waits for its body, as _Responder._start_remembered leaves it
+                responder.app_headers, responder.hold, responder.head_key = self.held_headers, True, key
+            else:  # the head went out as the app sent it
+                responder.app_headers = list(key[1])
+                responder.verdict, responder.decision = verdict, verdict.decision
+                responder.started, responder.server_write = True, self.server_write
+                responder.sent = self.written if sent is None else sent
+                responder.body_started = responder.sent > 0
+        self.responder = responder
         return responder
 
-    def _held_list(
-        self, environ: WSGIEnvironment, start_response: StartResponse, violations: list[Violation],
-        key: tuple[Any, ...], held: Verdict, headers: list[tuple[str, str]], result: list[bytes],
-    ) -> Iterable[bytes] | None:
-        """A held head (see _memo.py) whose whole body, a list of at most one chunk, was decided before:
-        served as then. None: not remembered (or its reports may not be replayed here): judged in full."""
+    def held_list(self, result: list[bytes]) -> Iterable[bytes] | None:
+        """A held head whose whole body, a list of at most one chunk, was decided before: served as
+        then. None: not remembered (or its reports may not be replayed here): judged in full."""
         if not result:
             body = b""
         elif len(result) == 1 and type(result[0]) is bytes and len(result[0]) <= MAX_KEPT_BODY:
             body = result[0]
         else:
             return None
-        verdict = self.memo.entries.get((*key, body))
-        if verdict is None or verdict.held or (verdict.reports and _has_credentials(environ)):
+        key = self.key
+        verdict = self.middleware.memo.entries.get((*key, body))
+        if verdict is None or verdict.held or (verdict.reports and _has_credentials(self.environ)):
             return None
         decision = verdict.decision
         if decision is None:
             return None
         if verdict.reports:
+            environ = self.environ
             try:
                 path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
-                replay(verdict, self.reporter, violations, str(key[2]), path, "wsgi")
+                replay(verdict, self.middleware.reporter, self.violations, str(key[2]), path, "wsgi")
             except Exception as exc:  # as the responder does: reported, and the response passes as the app sent it
-                responder = self._adopting(environ, start_response, violations, key, _no_write, held, 0, headers)
+                responder = self.adopt()
                 responder._internal_error("report", exc)
                 return responder.finish(result)
         if decision.changed:  # a copy: servers add their own fields to the list they are given
-            start_response(decision.status_line, list(decision.headers))
+            self.server_start_response(decision.status_line, list(decision.headers))
         else:
-            start_response(key[0], headers)
+            self.server_start_response(key[0], self.held_headers)
         if decision.drop_body:
             return []
         if decision.replace_body is not None:
             return [decision.replace_body] if decision.replace_body else []
         return result if body else []
 
+    def stream(self, body: Iterable[bytes]) -> Generator[bytes, None, None]:
+        """The app's body under a plain verdict, counted as it goes out (never kept)."""
+        iterator = iter(body)
+        for chunk in iterator:
+            if self.responder is not None:  # the app replaced its head (exc_info) before a byte went out
+                yield from _GuardedIterable(self.responder, body).resumed(iterator, chunk)
+                return
+            self.written += len(chunk)
+            yield chunk
+            if self.written:
+                break
+        count = 0
+        for chunk in iterator:  # a byte went out: the head is on the wire, the app can no longer replace it
+            count += len(chunk)
+            yield chunk
+        responder = self.responder
+        if responder is not None:  # adopted since (the app swallowed the server's re-raise of exc_info)
+            responder.sent += count
+            responder.end()
+            return
+        total = self.written + count
+        verdict = self.verdict
+        assert verdict is not None
+        if total != verdict.settled_total and not verdict.settles(total):
+            # A total the verdict did not foresee: checked in full, as without the memo.
+            self.adopt(sent=total).end()
 
-def _no_write(data: bytes) -> object:  # pragma: no cover - replaced before the app can call write()
-    raise AssertionError("write() before start_response()")
 
 
 class _Responder:
@@ -254,26 +276,6 @@ class _Responder:
         self.environ = environ
         self.server_start_response = start_response
         self.violations = violations
-
-    def adopt(
-        self, key: tuple[Any, ...], server_write: Callable[[bytes], object], verdict: Verdict, written: int,
-        held_headers: list[tuple[str, str]] | None = None,
-    ) -> None:
-        """Take over a response whose head (``key``'s status and headers) the middleware sent on a plain
-        remembered verdict, or holds on a held one (``held_headers``: the app's own list)."""
-        self.app_status, self.app_called = key[0], True
-        if verdict.held:
-            self.app_headers = held_headers if held_headers is not None else list(key[1])
-            self.hold = True
-            self.head_key = key
-            return
-        self.app_headers = list(key[1])
-        self.verdict = verdict
-        self.decision = verdict.decision
-        self.started = True
-        self.server_write = server_write
-        self.sent = written
-        self.body_started = written > 0
 
     @property
     def _strict(self) -> bool:
