@@ -138,6 +138,26 @@ def test_reports_are_repeated_for_every_remembered_response(caplog: pytest.LogCa
     assert [r.path for r in caplog.records if getattr(r, "rule", None) == "405-allow"] == ["/a", "/b", "/c"]
 
 
+@pytest.mark.parametrize("held", [False, True], ids=["sent-at-once", "held-for-its-body"])
+def test_remembered_reports_are_logged_once_per_path_in_the_interval(
+    caplog: pytest.LogCaptureFixture, held: bool
+) -> None:
+    # The dedup key is the escaped path, as for a first judgement: a path with a line break counts
+    # as itself, and a long path as its capped text.
+    head = [("Content-Type", "text/plain")] + ([] if held else [("Content-Length", "2")])
+    middleware = WSGIMiddleware(wsgi_app("401 Unauthorized", head, [b"no"]), mode="log", log_interval=3600)
+    long_path = "/" + "x" * 300
+    paths = ["/a\nforged", "/a\nforged", "/b", long_path, long_path + "y", "/b"]
+    with caplog.at_level(logging.INFO, logger="statusguard"):
+        for path in paths:
+            env = environ(path=path)
+            serve(middleware, env)
+            assert "401-www-authenticate" in rules_of(env)  # recorded every time, logged once
+    logged = [r.path for r in caplog.records if getattr(r, "rule", None) == "401-www-authenticate"]
+    # Both long paths share their first 200 characters: one line for the two.
+    assert logged == ["/a\\nforged", "/b", long_path[:200] + "..."]
+
+
 # -- what the memo must not hide ---------------------------------------------------------------------
 
 

@@ -91,12 +91,29 @@ class Reporter:
             self._call_hook(safe, context)
         self._log(safe, context.method, context.path, context.route, context.action)
 
-    def report_masked(self, violation: Violation, method: str, path: str, action: str, gateway: str) -> None:
-        """``report`` for a violation whose message is already masked, with no route: the context is
-        built only for the ``on_violation`` hook (a remembered verdict's reports take this path)."""
-        if self.on_violation is not None:
-            self._call_hook(violation, ViolationContext(method, path, violation.status, action, gateway))
-        self._log(violation, method, path, None, action)
+    def replay(
+        self, reports: Iterable[tuple[Violation, str]], violations: list[Violation], method: str, path: str,
+        gateway: str,
+    ) -> None:
+        """``report`` for each (violation, action) of a remembered verdict, each also appended to
+        ``violations``. The messages are already masked and there is no route, so the hook's context is
+        built only when there is a hook. One call for all, the dedup check first: most replays repeat a
+        line logged within the interval (the hot path of a response that breaks a rule again and again)."""
+        hook = self.on_violation
+        interval = self.interval
+        # escape() inline for the common case (short and printable: unchanged): the dedup key is the escaped text.
+        shown_method = method if len(method) <= 16 and method.isprintable() else escape(method, 16)
+        shown_path = path if len(path) <= 200 and path.isprintable() else escape(path, 200)
+        now = self._clock() if interval > 0 else 0.0
+        for violation, action in reports:
+            violations.append(violation)
+            if hook is not None:
+                self._call_hook(violation, ViolationContext(method, path, violation.status, action, gateway))
+            if interval > 0:
+                last = self._seen.get((violation.rule, shown_method, shown_path))
+                if last is not None and now - last < interval:
+                    continue
+            self._log(violation, method, path, None, action)
 
     def _call_hook(self, violation: Violation, context: ViolationContext) -> None:
         assert self.on_violation is not None

@@ -82,8 +82,14 @@ class ASGIMiddleware:
         # plain (sent as it is, nothing to report), then its body, counted; and a held head whose whole
         # body, in one message, was decided before. Anything else hands over to a _Responder.
         fast = _FastPath()  # no __init__: a call frame costs more than these stores
-        fast.middleware, fast.scope, fast.server_send, fast.violations = self, scope, send, violations
-        fast.responder, fast.verdict, fast.waiting, fast.sent = _NO_RESPONDER, _NO_VERDICT, _NO_KEY, 0
+        fast.middleware = self  # one store per line: a tuple assignment would build a tuple
+        fast.scope = scope
+        fast.server_send = send
+        fast.violations = violations
+        fast.responder = _NO_RESPONDER
+        fast.verdict = _NO_VERDICT
+        fast.waiting = _NO_KEY
+        fast.sent = 0
         await self.app(scope, receive, fast.send)
         responder = fast.responder
         if responder is None:
@@ -159,11 +165,13 @@ class _FastPath:
                             found = memo.recall(key, self.middleware.policy.dispatcher)  # another Content-Length
                         if found is not None:
                             if found.plain:
-                                self.verdict, self.start = found, message
+                                self.verdict = found
+                                self.start = message
                                 await self.server_send(message)
                                 return
                             if found.held and not message.get("trailers"):
-                                self.waiting, self.start = key, message  # decided with the body that follows
+                                self.waiting = key  # decided with the body that follows
+                                self.start = message
                                 return
                 responder = self.responder = _Responder(self.middleware, self.scope, self.server_send, self.violations)
                 if key:  # a start message already looked up: not again
@@ -217,8 +225,8 @@ class _FastPath:
         start = self.start
         if verdict.reports:
             try:
-                replay(verdict, middleware.reporter, self.violations, str(scope.get("method", "GET")),
-                       _full_path(scope), "asgi")
+                middleware.reporter.replay(verdict.reports, self.violations, str(scope.get("method", "GET")),
+                                           _full_path(scope), "asgi")
             except Exception as exc:  # as the responder does: reported, and the response goes as the app sent it
                 self.adopt_held(key)._internal_error("report", exc)
                 self.responder = None  # this message is answered here; nothing else is looked at

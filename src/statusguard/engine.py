@@ -484,6 +484,4 @@ def replay(
     verdict: Verdict, reporter: Reporter, violations: list[Violation], method: str, path: str, gateway: str
 ) -> None:
     """Report a remembered verdict's violations for this response, as ``decide`` reported them first."""
-    for violation, taken in verdict.reports:
-        violations.append(violation)
-        reporter.report_masked(violation, method, path, taken, gateway)
+    reporter.replay(verdict.reports, violations, method, path, gateway)

@@ -77,8 +77,13 @@ class WSGIMiddleware:
         # plain (sent as it is, nothing to report) with its body counted, and a held head whose small
         # list body was decided before. Anything else hands over to a _Responder.
         fast = _FastPath()  # no __init__: a call frame costs more than these stores
-        fast.middleware, fast.environ, fast.server_start_response = self, environ, start_response
-        fast.violations, fast.responder, fast.verdict, fast.written = violations, _NO_RESPONDER, _NO_VERDICT, 0
+        fast.middleware = self  # one store per line: a tuple assignment would build a tuple
+        fast.environ = environ
+        fast.server_start_response = start_response
+        fast.violations = violations
+        fast.responder = _NO_RESPONDER
+        fast.verdict = _NO_VERDICT
+        fast.written = 0
         result = self.app(environ, fast.start_response)
         responder = fast.responder
         if responder is None:
@@ -145,11 +150,14 @@ class _FastPath:
                         found = memo.recall(key, self.middleware.policy.dispatcher)  # another Content-Length
                 if found is not None:
                     if found.plain:
-                        self.verdict, self.key = found, key
+                        self.verdict = found
+                        self.key = key
                         self.server_write = self.server_start_response(status, headers)
                         return self.write
                     if found.held:  # decided with the body, when the app returns it
-                        self.verdict, self.key, self.held_headers = found, key, headers
+                        self.verdict = found
+                        self.key = key
+                        self.held_headers = headers
                         return self.write
             responder = self.adopt()
         return responder.start_response(status, headers, exc_info)
@@ -202,7 +210,7 @@ class _FastPath:
             environ = self.environ
             try:
                 path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
-                replay(verdict, self.middleware.reporter, self.violations, str(key[2]), path, "wsgi")
+                self.middleware.reporter.replay(verdict.reports, self.violations, str(key[2]), path, "wsgi")
             except Exception as exc:  # as the responder does: reported, and the response passes as the app sent it
                 responder = self.adopt()
                 responder._internal_error("report", exc)
