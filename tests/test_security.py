@@ -412,15 +412,16 @@ PATHOLOGICAL = [
 
 
 def timed_check(name: str, status: int, method: str, value: str) -> float:
-    """Seconds for one check() of a response carrying ``name: value``, the collector paused: what is timed is
-    the parsing, not a collection of the whole test session's heap that the allocations happen to trigger."""
+    """CPU seconds of this process for one check() of a response carrying ``name: value``, the collector paused:
+    what is timed is the parsing, not a collection of the whole test session's heap that the allocations happen
+    to trigger, nor the other processes of a busy machine (wall-clock time would count them)."""
     headers = [(name, value), ("Content-Type", "text/plain")]
     gc.collect()
     gc.disable()
     try:
-        started = time.perf_counter()
+        started = time.process_time()
         check(status, headers, b"x", method=method, request_headers=[("Range", "bytes=0-0")])
-        return time.perf_counter() - started
+        return time.process_time() - started
     finally:
         gc.enable()
 
@@ -430,12 +431,14 @@ def test_header_parsers_are_linear_on_a_megabyte_of_hostile_input(
     name: str, status: int, method: str, value: str, budgeted: bool
 ) -> None:
     whole = timed_check(name, status, method, value)
+    if whole >= 0.4:  # worth a second look: the best of two is what the machine can do
+        whole = min(whole, timed_check(name, status, method, value))
     if budgeted:
         # Generous on a loaded 2-core machine; a quadratic parser takes minutes on a megabyte.
-        assert whole < 2.0, f"check() took {whole:.2f}s on a 1 MB {name}"
+        assert whole < 2.0, f"check() took {whole:.2f}s of CPU on a 1 MB {name}"
     if whole >= 0.4:
         # The shape: four times the input costs about four times the time (16 would be quadratic).
-        quarter = timed_check(name, status, method, value[: MB // 4])
+        quarter = min(timed_check(name, status, method, value[: MB // 4]) for _ in range(2))
         assert whole < 8 * quarter, f"{name}: 256 KB in {quarter:.3f}s but 1 MB in {whole:.3f}s"
 
 
@@ -464,7 +467,7 @@ def test_dedup_memory_bounded_under_a_million_distinct_paths() -> None:
     now = [0.0]
     reporter = Reporter(log=quiet, max_keys=4096, interval=60, clock=lambda: now[0])
     violation = Violation("4xx-explain", "SHOULD", 404, "m", "RFC 9110 §15.5", "h")
-    started = time.perf_counter()
+    started = time.process_time()
     # The whole reporting path for the first 50 000 (escape, dedup key, level), then the dedup itself for a
     # million distinct keys of the shape report() builds (a million full report() calls would take ~10 s).
     for index in range(50_000):
@@ -479,7 +482,7 @@ def test_dedup_memory_bounded_under_a_million_distinct_paths() -> None:
         assert should_log(("4xx-explain", "GET", f"/p/{index}"))  # every path is new: each is logged once
         if index % 100_000 == 0:
             sizes.append(len(reporter._seen))
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert max(sizes) <= 4096
     assert len(reporter._seen) == 4096
     assert ("4xx-explain", "GET", "/p/999999") in reporter._seen  # the most recent keys are kept

@@ -11,6 +11,8 @@ BaseHTTPMiddleware, which costs a task and a stream per request):
 - In log and fix modes an internal error of statusguard is logged and the response continues as
   the app sent it. In strict mode our errors propagate. A client disconnect (an exception from the
   server's ``send``) propagates as it would without us; nothing is left behind.
+- Two objects carry a request: a _FastPath first, which decides a head already judged by a memo
+  look-up (see _memo.py), and a _Responder, which judges in full, as soon as the fast path cannot.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ without disturbing it):
   nothing about its body needs deciding.
 - In log and fix modes an internal error of statusguard is logged and the response continues as
   the app sent it. In strict mode our errors propagate.
+- Two objects carry a request: a _FastPath first, which decides a head already judged by a memo
+  look-up (see _memo.py), and a _Responder, which judges in full, as soon as the fast path cannot.
 """
 
 from __future__ import annotations
