@@ -306,9 +306,8 @@ class _Responder:
                         return result  # nothing to count, nothing to close
                 elif self._settled(result):
                     return result  # its length was checked from the list: nothing to count, nothing to close
-            file_wrapper = self.environ.get("wsgi.file_wrapper")
             if (
-                self.started and not self.hold and isinstance(file_wrapper, type) and isinstance(result, file_wrapper)
+                self.started and not self.hold and _is_file_wrapper(self.environ, result)
                 and (self.broken or not self._owns_body())
             ):
                 return result  # let the server use sendfile; the server frames what it sends
