@@ -156,6 +156,11 @@ class Memo:
         whole_key = (*key, body)
         return whole_key, self.get(whole_key, dispatcher)
 
+    def held(self, key: tuple[object, ...], body: bytes) -> Verdict | None:
+        """``whole`` for the adapters' fast paths: the verdict remembered for a held head (``key``) and
+        its whole body, or None. The memo already follows the policy's dispatcher (``current``)."""
+        return self.entries.get((*key, body)) if len(body) <= MAX_KEPT_BODY else None
+
     def recall(self, key: tuple[object, tuple[object, ...], object, object], dispatcher: Dispatcher) -> Verdict | None:
         """The verdict for a head first seen now, from a head that differed only in its Content-Length."""
         if not self.shapes or not self.current(dispatcher):

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
-from ._memo import MAX_KEPT_BODY, Memo, Verdict
+from ._memo import Memo, Verdict
 from ._model import Violation, normalise_headers
 from ._report import Reporter, ViolationContext, secrets_of
 from .engine import Decision, Inspection, replay
@@ -214,10 +214,10 @@ class _FastPath:
             body = message.get("body", b"")
         except (KeyError, TypeError, AttributeError):
             return None
-        if type(body) is not bytes or len(body) > MAX_KEPT_BODY:
+        if type(body) is not bytes:
             return None
         middleware = self.middleware
-        verdict = middleware.memo.entries.get((*key, body))
+        verdict = middleware.memo.held(key, body)
         scope = self.scope
         if verdict is None or verdict.held or (verdict.reports and _has_credentials(scope)):
             return None

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._memo import MAX_KEPT_BODY, Memo, Verdict
+from ._memo import Memo, Verdict
 from ._model import Violation, normalise_headers
 from ._report import Reporter, ViolationContext, secrets_of
 from .engine import Decision, Inspection, replay
@@ -197,12 +197,12 @@ class _FastPath:
         then. None: not remembered (or its reports may not be replayed here): judged in full."""
         if not result:
             body = b""
-        elif len(result) == 1 and type(result[0]) is bytes and len(result[0]) <= MAX_KEPT_BODY:
+        elif len(result) == 1 and type(result[0]) is bytes:
             body = result[0]
         else:
             return None
         key = self.key
-        verdict = self.middleware.memo.entries.get((*key, body))
+        verdict = self.middleware.memo.held(key, body)
         if verdict is None or verdict.held or (verdict.reports and _has_credentials(self.environ)):
             return None
         decision = verdict.decision
