@@ -41,8 +41,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import statusguard
-from statusguard._model import Rule
-from statusguard.checker import Dispatcher
+from statusguard.core.dispatch import Dispatcher
+from statusguard.core.rule import Rule
 
 # -- the apps ----------------------------------------------------------------------------------
 
@@ -104,7 +104,7 @@ def asgi_app(scenario: str) -> Callable[..., Awaitable[None]]:
 
 def wsgi_app(scenario: str) -> Callable[..., Iterable[bytes]]:
     _, status, headers, chunks, streamed = SCENARIOS[scenario]
-    from statusguard._phrases import reason_phrase
+    from statusguard.core.phrases import reason_phrase
 
     status_line = f"{status} {reason_phrase(status)}"
     native = [(k.title(), v) for k, v in headers]

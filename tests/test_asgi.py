@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from statusguard import ASGIMiddleware, StatusViolationError
-from statusguard.engine import Inspection
+from statusguard.runtime.session import Inspection
 
 Message = MutableMapping[str, Any]
 Scope = MutableMapping[str, Any]

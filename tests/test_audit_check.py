@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from statusguard._rawhttp import parse_har, parse_raw_response
 from statusguard.cli import main
+from statusguard.cli.rawhttp import parse_har, parse_raw_response
 
 
 def check(capsys: pytest.CaptureFixture[str], tmp_path: Path, data: bytes, *argv: str) -> tuple[int, Any, str]:

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from statusguard import RULES, cli
+from statusguard import RULES
+from statusguard.cli import commands as cli
 from statusguard.cli import main
 
 HOSTILE_MODULE = "sg_formats_hostile"

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from statusguard._audit import MAX_BODY, Route, Target, load_target, run_audit
 from statusguard.cli import main
+from statusguard.cli.audit import MAX_BODY, Route, Target, load_target, run_audit
 
 
 @pytest.fixture

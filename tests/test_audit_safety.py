@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from statusguard._audit import UNSAFE_METHODS, Route, Target, plan_probes
 from statusguard.cli import main
+from statusguard.cli.audit import UNSAFE_METHODS, Route, Target, plan_probes
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 SAFE = {"GET", "HEAD", "OPTIONS"}

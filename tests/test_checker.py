@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from statusguard import RULES, Rule, check
-from statusguard._model import Exchange
-from statusguard.checker import DEFAULT_DISPATCHER, Dispatcher, build_exchange, parse_status
+from statusguard.core.checker import DEFAULT_DISPATCHER, build_exchange
+from statusguard.core.dispatch import Dispatcher, parse_status
+from statusguard.core.model import Exchange
 
 TEXT = ("Content-Type", "text/plain")
 PROBLEM = ("Content-Type", "application/problem+json")

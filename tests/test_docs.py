@@ -11,7 +11,7 @@ import pytest
 
 import statusguard
 from statusguard import _docs
-from statusguard.catalogue import NOT_CHECKABLE, RULE_LIST
+from statusguard.core.rules import NOT_CHECKABLE, RULE_LIST
 
 ROOT = Path(__file__).resolve().parents[1]
 

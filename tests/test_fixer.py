@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from statusguard import FixResult, check, fix
-from statusguard._syntax import is_imf_fixdate, parse_http_date, split_list
+from statusguard.core.headers import is_imf_fixdate, parse_http_date, split_list
 
 TEXT = ("Content-Type", "text/plain")
 HTML = ("Content-Type", "text/html")

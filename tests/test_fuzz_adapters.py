@@ -85,7 +85,7 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from statusguard import ASGIMiddleware, StatusViolationError, WSGIMiddleware, check
-from statusguard._phrases import reason_phrase
+from statusguard.core.phrases import reason_phrase
 
 MODES = ("off", "log", "fix", "strict")
 FIX_OPTIONS: dict[str, Any] = {

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from statusguard import ASGIMiddleware, WSGIMiddleware
-from statusguard.engine import Inspection
+from statusguard.runtime.session import Inspection
 
 Headers = list[tuple[str, str]]
 
@@ -517,7 +517,7 @@ def test_remembered_verdicts_equal_fresh_ones(
 ) -> None:
     """The same head with other Content-Length values (and sometimes a body one byte short), served by
     one middleware, is treated exactly as a fresh middleware treats each response on its own."""
-    from statusguard._phrases import reason_phrase
+    from statusguard.core.phrases import reason_phrase
 
     line = f"{status} {reason_phrase(status)}"
     current: dict[str, Any] = {}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from statusguard import RULES, Action, ConfigurationError, Policy, StatusViolationError, Violation, check, fix
-from statusguard.policy import ENV_MODE
+from statusguard.core.policy import ENV_MODE
 
 
 @pytest.fixture(autouse=True)

@@ -560,7 +560,7 @@ def test_a_bad_marker_is_a_usage_error(pytester: pytest.Pytester, marker: str, s
     result = pytester.runpytest("--statusguard")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: test_simple.py::test_x: @pytest.mark.statusguard: " + shown])
-    from statusguard._report import Reporter
+    from statusguard.runtime.report import Reporter
 
     assert not hasattr(Reporter.report, "_statusguard_pytest")
     assert not [f for f in sys.meta_path if type(f).__module__.startswith("statusguard")]
@@ -575,7 +575,7 @@ UNDONE_CONFTEST = """
     def pytest_unconfigure(config):  # after the plugin's session: is anything of it left?
         import httpx
         import werkzeug.test
-        from statusguard._report import Reporter
+        from statusguard.runtime.report import Reporter
 
         left = [
             name for name, obj in [

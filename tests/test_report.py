@@ -17,9 +17,9 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 
 from statusguard import RULES, StatusViolationError, Violation, ViolationContext, WSGIMiddleware
-from statusguard._model import escape
-from statusguard._report import Reporter, redact
-from statusguard.checker import Dispatcher
+from statusguard.core.dispatch import Dispatcher
+from statusguard.core.model import escape
+from statusguard.runtime.report import Reporter, redact
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.Zm9vYmFyYmF6"
 COOKIE_VALUE = "s3ss10n-1d-9f8e7d6c5b4a"

@@ -18,6 +18,7 @@ import gc
 import io
 import json
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,8 +26,15 @@ from typing import Any
 
 import pytest
 
-from statusguard import ASGIMiddleware, StatusViolationError, Violation, ViolationContext, WSGIMiddleware, check
-from statusguard._report import Reporter
+from statusguard import (
+    ASGIMiddleware,
+    StatusViolationError,
+    Violation,
+    ViolationContext,
+    WSGIMiddleware,
+    check,
+)
+from statusguard.runtime.report import Reporter
 
 TOKEN = "Q7x9LmZp2Vb8Nc4RtK1s"
 PROXY_TOKEN = "Hj3kWq8Ez5Ty1Ui7Op0a"
@@ -443,16 +451,23 @@ def test_header_parsers_are_linear_on_a_megabyte_of_hostile_input(
 
 
 def test_cache_control_is_parsed_once_per_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    from statusguard import catalogue
+    from statusguard.core import headers
 
     calls = []
-    original = catalogue.parse_cache_control
+    original = headers.parse_cache_control
 
     def counting(values: list[str]) -> Any:
         calls.append(len(values))
         return original(values)
 
-    monkeypatch.setattr(catalogue, "parse_cache_control", counting)
+    # Every catalogue module that took the parser by name (each section imports what it uses).
+    users = [
+        module for name, module in sys.modules.items()
+        if name.startswith("statusguard.core.rules") and getattr(module, "parse_cache_control", None) is original
+    ]
+    assert users, "no catalogue module uses parse_cache_control: the test would prove nothing"
+    for module in users:
+        monkeypatch.setattr(module, "parse_cache_control", counting)
     check(200, [("Cache-Control", "max-age=60, must-understand"), ("Content-Type", "text/plain")], b"x")
     assert len(calls) <= 1, f"Cache-Control parsed {len(calls)} times for one response"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from statusguard._syntax import (
+from statusguard.core.headers import (
     Challenge,
     ContentRange,
     Directive,

@@ -20,7 +20,7 @@ from wsgiref.validate import validator
 import pytest
 
 from statusguard import ConfigurationError, StatusViolationError, WSGIMiddleware
-from statusguard.engine import Inspection
+from statusguard.runtime.session import Inspection
 
 Headers = list[tuple[str, str]]
 App = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

@@ -14,33 +14,34 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from ._model import Example, Level, Rule, Violation
-    from ._report import ViolationContext
     from .asgi import ASGIMiddleware
-    from .catalogue import NOT_CHECKABLE, RULES
-    from .checker import check
+    from .core.checker import check
+    from .core.fixer import FixResult, fix
+    from .core.model import Example, Level, Violation
+    from .core.policy import Action, Policy
+    from .core.rule import Rule
+    from .core.rules import NOT_CHECKABLE, RULES
     from .errors import ConfigurationError, StatusViolationError
-    from .fixer import FixResult, fix
-    from .policy import Action, Policy
+    from .runtime.report import ViolationContext
     from .wsgi import WSGIMiddleware
 
 _EXPORTS = {
     "ASGIMiddleware": "asgi",
-    "Action": "policy",
+    "Action": "core.policy",
     "ConfigurationError": "errors",
-    "Example": "_model",
-    "FixResult": "fixer",
-    "Level": "_model",
-    "NOT_CHECKABLE": "catalogue",
-    "Policy": "policy",
-    "RULES": "catalogue",
-    "Rule": "_model",
+    "Example": "core.model",
+    "FixResult": "core.fixer",
+    "Level": "core.model",
+    "NOT_CHECKABLE": "core.rules",
+    "Policy": "core.policy",
+    "RULES": "core.rules",
+    "Rule": "core.rule",
     "StatusViolationError": "errors",
-    "Violation": "_model",
-    "ViolationContext": "_report",
+    "Violation": "core.model",
+    "ViolationContext": "runtime.report",
     "WSGIMiddleware": "wsgi",
-    "check": "checker",
-    "fix": "fixer",
+    "check": "core.checker",
+    "fix": "core.fixer",
 }
 
 __all__ = [

@@ -20,12 +20,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
-from ._memo import Memo, Verdict
-from ._model import Violation, normalise_headers
-from ._report import Reporter, ViolationContext, secrets_of
-from .engine import Decision, Inspection, replay
-from .errors import ConfigurationError, StatusViolationError
-from .policy import Policy
+from .core.errors import ConfigurationError, StatusViolationError
+from .core.model import Violation, normalise_headers
+from .core.policy import Policy
+from .runtime.memo import Memo
+from .runtime.report import Reporter, ViolationContext, secrets_of
+from .runtime.session import Inspection, replay
+from .runtime.verdict import Decision, Verdict
 
 __all__ = ["ASGIMiddleware"]
 

@@ -23,12 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._memo import Memo, Verdict
-from ._model import Violation, normalise_headers
-from ._report import Reporter, ViolationContext, secrets_of
-from .engine import Decision, Inspection, replay
-from .errors import ConfigurationError, StatusViolationError
-from .policy import Policy
+from .core.errors import ConfigurationError, StatusViolationError
+from .core.model import Violation, normalise_headers
+from .core.policy import Policy
+from .runtime.memo import Memo
+from .runtime.report import Reporter, ViolationContext, secrets_of
+from .runtime.session import Inspection, replay
+from .runtime.verdict import Decision, Verdict
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo

@@ -23,8 +23,9 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 
-from .._model import Exchange, Rule
-from ..policy import Policy
+from ..core.model import Exchange
+from ..core.policy import Policy
+from ..core.rule import Rule
 
 __all__ = [
     "DJANGO",

@@ -29,11 +29,12 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
-from .._options import FixOptions
-from .._report import Reporter
-from ..engine import Decision, Inspection
-from ..errors import ConfigurationError, StatusViolationError
-from ..policy import Policy
+from ..core.errors import ConfigurationError, StatusViolationError
+from ..core.options import FixOptions
+from ..core.policy import Policy
+from ..runtime.report import Reporter
+from ..runtime.session import Inspection
+from ..runtime.verdict import Decision
 from . import _hints
 
 __all__ = ["StatusGuardMiddleware", "view_methods"]

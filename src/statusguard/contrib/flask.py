@@ -1,6 +1,6 @@
 """Flask integration: ``StatusGuard(app)``, one line, with the app's url_map wired in.
 
-    from statusguard.contrib.flask import StatusGuard
+    from .flask import StatusGuard
 
     app = Flask(__name__)
     StatusGuard(app)                # or: guard = StatusGuard(); guard.init_app(app)
@@ -28,9 +28,9 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._options import FixOptions
-from ..errors import ConfigurationError
-from ..policy import ENV_MODE, MODES
+from ..core.errors import ConfigurationError
+from ..core.options import FixOptions
+from ..core.policy import ENV_MODE, MODES
 from ..wsgi import WSGIMiddleware
 from . import _hints
 

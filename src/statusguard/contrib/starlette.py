@@ -1,6 +1,6 @@
 """Starlette and FastAPI integration: ``app.add_middleware(StatusGuardMiddleware)``, one line.
 
-    from statusguard.contrib.starlette import StatusGuardMiddleware
+    from .starlette import StatusGuardMiddleware
 
     app = FastAPI()                 # or Starlette(routes=[...])
     app.add_middleware(StatusGuardMiddleware, mode="fix", www_authenticate='Bearer realm="api"')

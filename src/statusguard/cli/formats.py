@@ -21,10 +21,10 @@ from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
-from . import __version__
-from ._audit import UNSATISFIABLE_RANGE, AuditReport, ProbeResult, Route
-from ._model import LEVELS, Violation, escape
-from .catalogue import RULES
+from .. import __version__
+from ..core.model import LEVELS, Violation, escape
+from ..core.rules import RULES
+from .audit import UNSATISFIABLE_RANGE, AuditReport, ProbeResult, Route
 
 __all__ = ["LEVEL_RANK", "WIDTH", "at_or_above", "failing", "render", "violations_text"]
 

@@ -46,10 +46,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import __version__
-from ._model import Violation
-from .checker import build_exchange, check
-from .fixer import FixResult, fix
+from .. import __version__
+from ..core.checker import build_exchange, check
+from ..core.fixer import FixResult, fix
+from ..core.model import Violation
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -179,7 +179,7 @@ def middleware_off() -> Iterator[None]:
     """While loading and auditing, statusguard's own middleware (when the app installs it without
     an explicit mode) is a pass-through: the audit judges the app's responses, then shows what
     statusguard's fixes make of them."""
-    from .policy import ENV_MODE
+    from ..core.policy import ENV_MODE
 
     previous = os.environ.get(ENV_MODE)
     os.environ[ENV_MODE] = "off"
@@ -203,7 +203,7 @@ def load_target(
     if django_settings:
         return _load_django_settings(django_settings, params)
     if spec is None:
-        from . import demo
+        from .. import demo
 
         routes = [Route(template, _fill_simple(template, params), frozenset(methods) | _head(methods))
                   for template, methods in demo.ROUTES.items()]
@@ -448,7 +448,7 @@ def _add_route(target: Target, route: Route) -> None:
 def _discover_flask(target: Target, flask_app: Any, params: Mapping[str, str]) -> None:
     target.framework = "flask"
     try:
-        from .contrib.flask import allowed_methods
+        from ..contrib.flask import allowed_methods
 
         router: Callable[[Any], Iterable[str] | None] | None = allowed_methods(flask_app)
     except Exception:  # pragma: no cover - contrib.flask imports nothing but statusguard
@@ -516,7 +516,7 @@ def _discover_starlette(target: Target, app: Any, params: Mapping[str, str]) -> 
     target.framework = "fastapi" if _is_fastapi(app) else "starlette"
     routes = _starlette_routes_of(app) or []
     try:
-        from .contrib.starlette import methods_at
+        from ..contrib.starlette import methods_at
 
         router: Callable[[Any, Mapping[str, Any]], frozenset[str] | None] | None = methods_at
     except Exception:  # pragma: no cover - starlette is importable when the app is a Starlette app
@@ -655,7 +655,7 @@ def _discover_django(target: Target, params: Mapping[str, str]) -> None:
             break
     methods_of: Callable[[Any], frozenset[str] | None] | None
     try:
-        from .contrib.django import view_methods as methods_of
+        from ..contrib.django import view_methods as methods_of
     except Exception:  # pragma: no cover - asgiref comes with Django
         methods_of = None
     for template, path, callback in _walk_django(get_resolver().url_patterns, "", "", params, target, 0):
@@ -831,7 +831,7 @@ def _closing_paren(text: str, start: int) -> int:
 
 
 def _fix_option_names() -> tuple[str, ...]:
-    from ._options import FixOptions
+    from ..core.options import FixOptions
 
     return tuple(FixOptions.__dataclass_fields__)
 
@@ -856,7 +856,7 @@ def _installed_configuration(target: Target) -> tuple[dict[str, Any], dict[str, 
                 options.update({k: v for k, v in settings.items() if k in names and v is not None})
                 rules = settings.get("rules", rules)
         elif target.framework in ("starlette", "fastapi"):
-            from .asgi import ASGIMiddleware
+            from ..asgi import ASGIMiddleware
 
             for candidate in _unwrap(target.app):
                 for middleware in getattr(candidate, "user_middleware", None) or ():
@@ -880,7 +880,7 @@ def _installed_configuration(target: Target) -> tuple[dict[str, Any], dict[str, 
                     break
     except Exception:
         return {}, None
-    from ._options import FixOptions
+    from ..core.options import FixOptions
 
     try:
         FixOptions.build(**options)
@@ -1022,7 +1022,7 @@ def _with_framework_hints(
     if not violations or not hints:
         return violations
     try:
-        from .contrib import _hints as tables_module
+        from ..contrib import _hints as tables_module
 
         names = {"flask": ("FLASK",), "starlette": ("STARLETTE",), "fastapi": ("FASTAPI",),
                  "django": ("DJANGO",), "drf": ("DRF", "DJANGO")}.get(hints, ())
@@ -1318,7 +1318,7 @@ async def _drive_asgi(
     if not start:
         raise RuntimeError("the app returned without sending http.response.start")
     status = int(start["status"])
-    from ._phrases import reason_phrase
+    from ..core.phrases import reason_phrase
 
     result.status = status
     result.status_text = f"{status} {reason_phrase(status)}"

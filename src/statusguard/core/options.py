@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ._syntax import is_imf_fixdate, is_token, parse_cache_control, parse_challenges
 from .errors import ConfigurationError
+from .headers import is_imf_fixdate, is_token, parse_cache_control, parse_challenges
 
 __all__ = ["DEFAULT_KNOWN_METHODS", "FixOptions"]
 

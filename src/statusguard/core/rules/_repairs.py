@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 
-from ._model import Draft, Exchange
-from ._options import FixOptions
-from ._phrases import reason_phrase
-from ._syntax import parse_cache_control
+from ..headers import parse_cache_control
+from ..model import Draft, Exchange
+from ..options import FixOptions
+from ..phrases import reason_phrase
 
 __all__ = [
     "add_problem_details",

@@ -45,14 +45,14 @@ from typing import Any, Final, Literal, overload
 
 import pytest
 
-from ._model import Violation, escape
-from ._phrases import reason_phrase
-from ._report import SENSITIVE_FIELDS, Reporter, ViolationContext, redact
-from .asgi import ASGIMiddleware
-from .catalogue import RULES
-from .engine import Inspection
-from .policy import Action, Policy
-from .wsgi import WSGIMiddleware
+from ..asgi import ASGIMiddleware
+from ..core.model import Violation, escape
+from ..core.phrases import reason_phrase
+from ..core.policy import Action, Policy
+from ..core.rules import RULES
+from ..runtime.report import SENSITIVE_FIELDS, Reporter, ViolationContext, redact
+from ..runtime.session import Inspection
+from ..wsgi import WSGIMiddleware
 
 __all__ = ["Guard", "Record", "Recorder", "SessionPlugin", "StatusGuardFixture", "TestState", "marker_options"]
 

@@ -12,10 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._model import Draft, Exchange, HeaderInput, Phase, Violation
-from .catalogue import RULES
-from .checker import Gateway, build_exchange
+from .checker import build_exchange
+from .dispatch import Gateway
+from .model import Draft, Exchange, HeaderInput, Phase, Violation
 from .policy import Action, Policy
+from .rules import RULES
 
 __all__ = ["FixResult", "Repair", "fix", "repair"]
 

@@ -17,10 +17,10 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from . import __version__
-from ._audit import DEFAULT_TIMEOUT
-from ._model import escape
-from .catalogue import NOT_CHECKABLE, RULE_LIST, RULES
+from .. import __version__
+from ..core.model import escape
+from ..core.rules import NOT_CHECKABLE, RULE_LIST, RULES
+from .audit import DEFAULT_TIMEOUT
 
 __all__ = ["main"]
 
@@ -116,8 +116,8 @@ def _usage_error(message: str) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from ._audit import TargetError, load_target, middleware_off, run_audit
-    from ._formats import failing, render
+    from .audit import TargetError, load_target, middleware_off, run_audit
+    from .formats import failing, render
 
     params: dict[str, str] = {}
     for item in args.param:
@@ -198,9 +198,9 @@ class _Progress:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from ._formats import at_or_above, violations_text
-    from ._rawhttp import parse_har, parse_raw_response
-    from .checker import check
+    from ..core.checker import check
+    from .formats import at_or_above, violations_text
+    from .rawhttp import parse_har, parse_raw_response
 
     try:
         if args.file:
@@ -284,7 +284,7 @@ def _explain(args: argparse.Namespace) -> int:
         hint = f"; did you mean {', '.join(close)}?" if close else "; list them with `statusguard rules`"
         return _usage_error(f"unknown rule {args.rule_id!r}{hint}")
     try:
-        from ._docs import render_rule
+        from .._docs import render_rule
 
         print(render_rule(rule))
     except ImportError:  # pragma: no cover - the docs renderer ships with the package

@@ -1,4 +1,4 @@
-"""The pure checker: facts in, violations out.
+"""Dispatch: which rules concern a response, and running them.
 
 Charter:
 - Rule 1: no I/O, no logging, no framework import, no global state that changes. ``check`` may be
@@ -12,13 +12,14 @@ Charter:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
-from ._model import Exchange, HeaderInput, Phase, Rule, Violation, normalise_headers
-from .catalogue import OUT_OF_RANGE, RULE_LIST, RULES
+from .model import Exchange, Phase, Violation
+from .rule import Rule
+from .rules import OUT_OF_RANGE, RULES
 
-__all__ = ["Dispatcher", "Selection", "build_exchange", "check", "parse_status", "run_rules"]
+__all__ = ["Dispatcher", "Gateway", "Hints", "Selection", "parse_status", "run_rule", "run_rules"]
 
 Gateway = Literal["wsgi", "asgi"] | None
 _PHASES: tuple[Phase, ...] = ("head", "body", "length")
@@ -329,81 +330,3 @@ def parse_status(status: object) -> tuple[int, str | None]:
 
 
 _STATUS_CODES: dict[str, int] = {}  # WSGI status line -> its code
-
-
-DEFAULT_DISPATCHER = Dispatcher(rule for rule in RULE_LIST if rule.enabled_by_default)
-
-
-def build_exchange(
-    status: int | str | bytes,
-    headers: HeaderInput,
-    body: bytes | None,
-    *,
-    method: str = "GET",
-    request_headers: HeaderInput | None = None,
-    http_version: str = "1.1",
-    allowed_methods: Iterable[str] | None = None,
-    gateway: Gateway = None,
-) -> Exchange:
-    """Normalise untrusted arguments into an ``Exchange``; never raises."""
-    code, line = parse_status(status)
-    pairs, problems = normalise_headers(headers)
-    if isinstance(request_headers, Mapping):  # a convenience for callers: {"Range": "bytes=0-1"}
-        request_headers = list(request_headers.items())
-    request_pairs, _ = normalise_headers(() if request_headers is None else request_headers)
-    observed: object = body
-    if not isinstance(observed, bytes | type(None)):
-        body = bytes(observed) if isinstance(observed, bytearray | memoryview) else None
-    methods = None
-    if allowed_methods is not None:
-        if isinstance(allowed_methods, str):  # "GET, POST" is one value, not the characters G, E, T...
-            allowed_methods = [m for m in (part.strip(" \t") for part in allowed_methods.split(",")) if m]
-        try:
-            methods = frozenset(str(m).upper() for m in allowed_methods)
-        except Exception:  # router knowledge that cannot be read is no knowledge
-            methods = None
-    return Exchange(
-        code,
-        pairs,
-        body=body,
-        method=method if isinstance(method, str) else "GET",  # case-sensitive (RFC 9110 §9.1): "get" is not GET
-        request_headers=request_pairs,
-        http_version=str(http_version).removeprefix("HTTP/"),
-        allowed_methods=methods,
-        gateway=gateway if gateway in ("wsgi", "asgi") else None,
-        status_line=line,
-        header_problems=problems,
-    )
-
-
-def check(
-    status: int | str | bytes,
-    headers: HeaderInput,
-    body: bytes | None = None,
-    *,
-    method: str = "GET",
-    request_headers: HeaderInput | None = None,
-    http_version: str = "1.1",
-    allowed_methods: Iterable[str] | None = None,
-    rules: Mapping[str, str] | None = None,
-    gateway: Gateway = None,
-) -> list[Violation]:
-    """Check one response against the catalogue; return its violations (empty when it is correct).
-
-    ``body`` is the complete content, or None when it was not observed (rules that need it stay
-    silent). ``allowed_methods`` is the router's knowledge of the methods served at the target.
-    ``rules`` takes the policy's selectors (``{"405-allow": "off", "200-validators": "log"}``) to
-    turn rules on or off; rules RULES.md marks opt-in are off unless selected here.
-    ``gateway`` ("wsgi"/"asgi") enables the rules specific to one interface.
-    """
-    x = build_exchange(
-        status, headers, body, method=method, request_headers=request_headers, http_version=http_version,
-        allowed_methods=allowed_methods, gateway=gateway,
-    )
-    if rules is None:
-        return DEFAULT_DISPATCHER.run(x)
-    from .policy import Action, Policy
-
-    policy = Policy(mode="log", rules=rules)
-    by_id = {rule.id: rule for rule in policy.enabled_rules}
-    return [v for v in policy.dispatcher.run(x) if policy.action(by_id[v.rule], v.status) is not Action.OFF]

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ._model import Violation, escape
+from ..core.model import Violation, escape
 
 __all__ = ["SENSITIVE_FIELDS", "Reporter", "ViolationContext", "redact", "secrets_in_entries", "secrets_of"]
 

@@ -17,18 +17,18 @@ the app's own objects, byte for byte.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
-from ._memo import MAX_KEPT_HEAD, Verdict
-from ._model import Draft, Exchange, Phase, Rule, Violation, normalise_indexed, response_exchange
-from ._phrases import reason_phrase
-from ._report import SENSITIVE_FIELDS, Reporter, ViolationContext, redact, secrets_in_entries, secrets_of
-from .catalogue import RULES
-from .checker import Selection, parse_status, run_rule, run_rules
-from .errors import StatusViolationError
-from .fixer import Repair, repair, wants_hints
-from .policy import Action, Policy
+from ..core.dispatch import Selection, parse_status, run_rule, run_rules
+from ..core.errors import StatusViolationError
+from ..core.fixer import Repair, repair, wants_hints
+from ..core.model import Draft, Exchange, Phase, Violation, normalise_indexed, response_exchange
+from ..core.phrases import reason_phrase
+from ..core.policy import Action, Policy
+from ..core.rule import Rule
+from ..core.rules import RULES
+from .report import SENSITIVE_FIELDS, Reporter, ViolationContext, redact, secrets_in_entries, secrets_of
+from .verdict import MAX_KEPT_HEAD, Decision, Verdict
 
 __all__ = ["Decision", "Inspection", "replay"]
 
@@ -37,19 +37,6 @@ _COMPLETE_PHASES: tuple[Phase, ...] = ("head", "body", "length")
 _LENGTH_PHASE: tuple[Phase, ...] = ("length",)
 _NO_BODY_STATUSES = frozenset({204, 304})
 _MAX_UNCHANGED = 1024
-
-
-@dataclass(slots=True)
-class Decision:
-    """What to send for the head of the response, and what to do with the app's body."""
-
-    changed: bool = False  # False: forward the app's own status/header objects untouched
-    status: int = 0
-    status_line: str = ""
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    replace_body: bytes | None = None  # send this instead of the app's (empty) body
-    drop_body: bool = False  # send no content at all
-    violations: list[Violation] = field(default_factory=list)
 
 
 # The decision for a response that breaks no rule, one per status (never mutated: every other

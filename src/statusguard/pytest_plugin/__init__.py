@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from ._pytest_support import StatusGuardFixture
+    from .support import StatusGuardFixture
 
 __all__ = ["MODES", "pytest_addoption", "pytest_configure", "pytest_load_initial_conftests", "statusguard"]
 
@@ -101,7 +101,7 @@ def pytest_configure(config: pytest.Config) -> None:
     mode, source = _mode(config)
     if mode == "off":
         return
-    from ._pytest_support import SessionPlugin
+    from .support import SessionPlugin
 
     try:
         plugin = SessionPlugin(
@@ -116,7 +116,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def statusguard(request: pytest.FixtureRequest) -> StatusGuardFixture:
     """The status-code violations recorded in this test (a sequence; ``.rules`` lists their ids), and
     ``with statusguard.expect("405-allow"): ...`` to assert one happens (it then does not fail the test)."""
-    from ._pytest_support import SessionPlugin, StatusGuardFixture
+    from .support import SessionPlugin, StatusGuardFixture
 
     plugin = request.config.pluginmanager.get_plugin(_PLUGIN_NAME)
     return StatusGuardFixture(plugin if isinstance(plugin, SessionPlugin) else None, request.node.nodeid)

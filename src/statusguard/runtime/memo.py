@@ -27,62 +27,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .verdict import MAX_KEPT_BODY, Verdict
+
+_CAPACITY = 1024  # entries per map (heads, shapes)
+
 if TYPE_CHECKING:
-    from ._model import Violation
-    from .checker import Dispatcher
-    from .engine import Decision
+    from ..core.dispatch import Dispatcher
 
-__all__ = ["MAX_KEPT_BODY", "MAX_KEPT_HEAD", "Memo", "Verdict", "shape_of"]
-
-MAX_KEPT_HEAD = 4096  # characters of header names and values a remembered head may have
-MAX_KEPT_BODY = 2048  # bytes of a whole body that may be part of a key
-_CAPACITY = 1024
-
-
-class Verdict:
-    """What was decided for one head (or one head and whole body)."""
-
-    __slots__ = (
-        "decision", "declared", "declared_ok", "empty_ok", "held", "nonempty_ok", "plain", "raw_headers", "reports",
-        "settled_total",
-    )
-
-    def __init__(
-        self,
-        decision: Decision | None,
-        reports: tuple[tuple[Violation, str], ...] = (),
-        *,
-        held: bool = False,
-        declared: int | None = None,
-        declared_ok: bool = False,
-        empty_ok: bool = False,
-        nonempty_ok: bool = False,
-    ) -> None:
-        self.decision = decision  # None for a held head: decided with its body
-        self.reports = reports  # (violation as reported, action taken), replayed on every hit
-        self.held = held
-        self.declared = declared  # the single valid Content-Length of the head that goes out
-        self.declared_ok = declared_ok  # the length phase finds nothing when exactly that many bytes go out
-        self.empty_ok = empty_ok  # ... when no byte goes out (a head without Content-Length)
-        self.nonempty_ok = nonempty_ok  # ... when some bytes go out (a head without Content-Length)
-        # The adapters' fastest path: the app's own head goes out, its body follows, nothing to report.
-        self.plain = not held and not reports and decision is not None and not decision.changed and not (
-            decision.drop_body or decision.replace_body is not None
-        )
-        # The total that certainly settles the response (-1: none; ask ``settles``): one comparison.
-        self.settled_total = declared if declared is not None and declared_ok else -1
-        # The changed decision's headers as the ASGI adapter sends them, made on first use.
-        self.raw_headers: tuple[tuple[bytes, bytes], ...] | None = None
-
-    def settles(self, total: int) -> bool:
-        """Does the length phase find nothing to report when ``total`` bytes of the app's body went out?"""
-        decision = self.decision
-        if decision is not None and (decision.drop_body or decision.replace_body is not None):
-            return True  # the body is ours, not counted
-        if self.declared is not None:
-            return total == self.declared and self.declared_ok
-        return self.nonempty_ok if total else self.empty_ok
-
+__all__ = ["Memo", "shape_of"]
 
 # The spellings of Content-Length a shape is made from (others are judged in full: still correct).
 _LENGTH_NAMES = frozenset({"content-length", "Content-Length", "CONTENT-LENGTH", b"content-length", b"Content-Length"})

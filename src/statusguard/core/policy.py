@@ -23,11 +23,11 @@ from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
-from ._model import Rule
-from ._options import FixOptions
-from .catalogue import RULE_LIST, RULES
-from .checker import Dispatcher, Hints
+from .dispatch import Dispatcher, Hints
 from .errors import ConfigurationError
+from .options import FixOptions
+from .rule import Rule
+from .rules import RULE_LIST, RULES
 
 __all__ = ["MODES", "Action", "Policy"]
 

@@ -1,0 +1,272 @@
+"""What every section of the catalogue shares: the registry, the example builder, helpers.
+
+Charter: helpers used by more than one section live here; a helper used by one section lives in
+that section's module. Registering a rule (``_rule``) appends it to ``REGISTERED`` in the order
+the section modules are imported by ``__init__.py``, which is the catalogue's order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..headers import (
+    Directive,
+    parse_cache_control,
+    split_list,
+)
+from ..model import Draft, Example, Exchange, Level, Phase
+from ..options import FixOptions
+from ..phrases import reason_phrase
+from ..rule import Rule
+from ._repairs import add_problem_details, make_not_storable
+
+# Marker for the statuses of ``status-in-range``: anything outside 100-599.
+OUT_OF_RANGE: frozenset[int] = frozenset({-1})
+
+_1XX = frozenset(range(100, 200))
+_2XX = frozenset(range(200, 300))
+_4XX = frozenset(range(400, 500))
+_5XX = frozenset(range(500, 600))
+_EXPLAINED_ELSEWHERE_4XX = frozenset({406, 409, 423, 428, 429, 431, 451})
+_EXPLAINED_ELSEWHERE_5XX = frozenset({505, 511})
+_NO_CONTENT_STATUSES = frozenset({204, 304}) | _1XX
+
+# Every rule in registration order, with the module and the title of the section that registered it.
+REGISTERED: list[tuple[Rule, str, str]] = []
+_section = ["", "Rules"]
+
+
+def open_section(module: str, title: str) -> None:
+    """Rules registered from now on belong to section ``title`` of ``module`` (a section module's
+    ``__name__``); each section module calls this before its rules."""
+    _section[:] = [module, title]
+
+
+def _rule(
+    id: str,
+    level: Level,
+    statuses: frozenset[int] | set[int] | range | None,
+    summary: str,
+    reference: str,
+    hint: str,
+    check: Callable[[Exchange], str | None],
+    *,
+    phase: Phase = "head",
+    needs: str = "S",
+    why: str = "",
+    fix: Callable[[Draft, Exchange, FixOptions], bool] | None = None,
+    fix_summary: str = "",
+    bad: tuple[Example, ...] = (),
+    good: tuple[Example, ...] = (),
+    **flags: Any,
+) -> Rule:
+    rule = Rule(
+        id=id,
+        level=level,
+        statuses=frozenset(statuses) if statuses is not None else None,
+        summary=summary,
+        reference=reference,
+        hint=hint,
+        check=check,
+        phase=phase,
+        needs=needs,
+        why=why,
+        fix=fix,
+        fix_summary=fix_summary,
+        examples_bad=bad,
+        examples_good=good,
+        **flags,
+    )
+    REGISTERED.append((rule, _section[0], _section[1]))
+    return rule
+
+
+def _ex(
+    status: int | str,
+    headers: tuple[tuple[str, str], ...] = (),
+    body: bytes | None = b"",
+    method: str = "GET",
+    req: tuple[tuple[str, str], ...] = (),
+    **kw: Any,
+) -> Example:
+    return Example(status, headers, body, method, req, **kw)
+
+
+def _empty_error_body(x: Exchange) -> bool:
+    """An error answer to anything but HEAD whose content is known to be empty."""
+    return not x.is_head and x.has_body is False
+
+
+# The last Cache-Control value list parsed, with its result: several rules read the same field of
+# the same response, and a hostile 1 MB value must be parsed once, not once per rule. The list
+# object itself is the key (an Exchange's index hands out the same list each time), held strongly
+# so that its identity cannot be reused; one entry, replaced atomically, so threads cannot mix up.
+_CACHE_CONTROL_MEMO: tuple[list[str], list[Directive] | None] | None = None
+
+
+def _parsed_cache_control(values: list[str]) -> list[Directive] | None:
+    global _CACHE_CONTROL_MEMO
+    memo = _CACHE_CONTROL_MEMO
+    if memo is not None and memo[0] is values:
+        return memo[1]
+    parsed = parse_cache_control(values)
+    _CACHE_CONTROL_MEMO = (values, parsed)
+    return parsed
+
+
+def _cache_directives(x: Exchange) -> dict[str, str | None] | None:
+    values = x.get_all("cache-control")
+    parsed = _parsed_cache_control(values) if values else []
+    if parsed is None:
+        return None
+    return {directive.name: directive.argument for directive in parsed}
+
+
+# The last problem+json body parsed, with its result: the four problem-* rules read the same body of
+# the same response (as _CACHE_CONTROL_MEMO, keyed by the bytes object itself, held strongly; bytes
+# cannot change). Rules only read the parsed object; fixes parse the draft's body on their own.
+_PROBLEM_MEMO: tuple[bytes, dict[str, Any] | None] | None = None
+
+
+def _problem(x: Exchange) -> dict[str, Any] | None:
+    """The parsed problem+json object of the response, when its bytes were observed."""
+    global _PROBLEM_MEMO
+    body = x.body
+    if body is None or x.media_type != "application/problem+json" or len(body) > 1 << 20:
+        return None
+    memo = _PROBLEM_MEMO
+    if memo is not None and memo[0] is body:
+        return memo[1]
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        value = None
+    problem = value if isinstance(value, dict) else None
+    if type(body) is bytes:
+        _PROBLEM_MEMO = (body, problem)
+    return problem
+
+
+def _draft_problem(draft: Draft, x: Exchange) -> dict[str, Any] | None:
+    """The problem object as the draft now holds it: several fixes may rewrite the same body in
+    one round, and each must start from the previous one's result, not from the app's bytes."""
+    if draft.body is None or x.media_type != "application/problem+json" or len(draft.body) > 1 << 20:
+        return None
+    try:
+        value = json.loads(draft.body)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _remove_all(draft: Draft, names: Iterable[str]) -> bool:
+    """Remove every one of the fields (no short-circuit); True if any was present."""
+    removed = False
+    for name in names:
+        removed = draft.remove(name) or removed
+    return removed
+
+
+def _set_field(draft: Draft, name: str, value: str) -> bool:
+    changed = draft.get_all(name.lower()) != [value]
+    draft.set(name, value)
+    return changed
+
+
+def _set_problem(draft: Draft, problem: dict[str, Any]) -> None:
+    draft.replace_body(json.dumps(problem, separators=(",", ":"), ensure_ascii=True).encode("ascii"))
+
+
+def _methods_in(value: str) -> list[str]:
+    return [member for member in (split_list(value) or []) if member]
+
+
+def _allow_from_router(x: Exchange) -> str | None:
+    """``Allow`` built from router knowledge: GET implies HEAD, the refused method never listed."""
+    if x.allowed_methods is None:
+        return None
+    methods = set(x.allowed_methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    if x.status == 405:
+        methods.discard(x.method)
+    order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    ordered = [m for m in order if m in methods] + sorted(methods.difference(order))
+    return ", ".join(ordered)
+
+
+def _declared_length(x: Exchange) -> int | None:
+    values = x.get_all("content-length")
+    if len(values) != 1 or not (values[0].isdigit() and values[0].isascii()):
+        return None
+    try:
+        return int(values[0].lstrip("0") or "0")
+    except ValueError:  # beyond Python's int/str conversion limit: no body is that long
+        return None
+
+
+def _deprecated_code(id: str, summary: str, reference: str, hint: str, why: str) -> None:
+    """A rule for a code that is deprecated, obsolete or reserved: ``id`` is ``"<code>-<what it is>"``."""
+    code_text, suffix = id.split("-", 1)
+    code = int(code_text)
+    message = f"{code} {reason_phrase(code)} is {suffix}"
+    _rule(
+        id, "DEPRECATED", {code}, summary, reference, hint,
+        lambda x: message,
+        why=why,
+        bad=(_ex(code, (("Content-Type", "text/plain"),), b"x"),),
+        good=(_ex(200, (("Content-Type", "text/plain"),), b"ok"),),
+    )
+
+
+def _is_multipart_byteranges(x: Exchange) -> bool:
+    return x.media_type == "multipart/byteranges"
+
+
+def _not_storable_rule(id: str, reference: str) -> None:
+    """``<code>-not-storable``: the response says caches must not store it (RFC 6585)."""
+    code = int(id.split("-", 1)[0])
+
+    def check(x: Exchange) -> str | None:
+        directives = _cache_directives(x) or {}
+        if "no-store" in directives:
+            return None
+        storable: list[str] = [name for name in ("public", "max-age", "s-maxage") if name in directives]
+        if x.has("expires"):
+            storable.append("Expires")
+        worse = f"; worse, it is marked storable ({', '.join(storable)})" if storable else ""
+        return f"{code} without Cache-Control: no-store{worse}"
+
+    _rule(
+        id, "MUST", {code},
+        f"A {code} carries Cache-Control: no-store.",
+        f"{reference}; RFC 9111 §3",
+        f"Set Cache-Control: no-store on {code} responses (and no max-age/public/Expires).",
+        check,
+        why=f"RFC 6585 says caches must not store a {code}; statusguard requires the response to say so, "
+        "because CDNs have served cached 429s to everyone. Turn the rule off for a route that "
+        "deliberately caches it.",
+        fix=make_not_storable, fix_summary="set Cache-Control: no-store, dropping public/max-age/s-maxage/Expires",
+        bad=(_ex(code, (("Content-Type", "text/plain"),), b"x"),
+             _ex(code, (("Cache-Control", "public, max-age=60"), ("Content-Type", "text/plain")), b"x")),
+        good=(_ex(code, (("Cache-Control", "no-store"), ("Content-Type", "text/plain")), b"x"),),
+    )
+
+
+def _explain_rule(
+    id: str, statuses: frozenset[int], summary: str, reference: str, hint: str, why: str, what: str,
+    *, level: Level = "SHOULD", good_body: bytes = b'{"title":"explained"}', **flags: Any,
+) -> Rule:
+    example_status = min(statuses)
+    return _rule(
+        id, level, statuses, summary, reference, hint,
+        lambda x: f"{x.status} to {x.method} with an empty body; {what}" if _empty_error_body(x) else None,
+        phase="body", needs="S,M,B", why=why,
+        fix=add_problem_details, fix_summary="synthesize an RFC 9457 application/problem+json body (about:blank)",
+        bad=(_ex(example_status, (("Content-Length", "0"),), b""),),
+        good=(_ex(example_status, (("Content-Type", "application/json"),), good_body),
+              _ex(example_status, (("Content-Length", "0"),), b"", method="HEAD")),
+        **flags,
+    )
