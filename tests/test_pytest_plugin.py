@@ -446,7 +446,7 @@ def test_without_the_option_nothing_is_imported_or_patched(pytester: pytest.Pyte
 
             def test_inert(pytestconfig):
                 assert IMPORTED_BEFORE == set()
-                assert "statusguard._pytest_support" not in sys.modules
+                assert not [name for name in sys.modules if name.startswith("statusguard.pytest_plugin.")]
                 assert not pytestconfig.pluginmanager.has_plugin("statusguard-session")
                 assert httpx.ASGITransport.handle_async_request.__module__ == "httpx._transports.asgi"
                 assert not hasattr(httpx.ASGITransport.handle_async_request, "_statusguard_pytest")

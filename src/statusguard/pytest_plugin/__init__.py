@@ -11,7 +11,7 @@ nothing unless switched on:
 
 When on, the responses of Starlette's/FastAPI's TestClient, httpx's ASGITransport and WSGITransport,
 the Flask/werkzeug test client and Django's test Client (and DRF's APIClient) are checked without the
-app being touched; see docs/pytest.md. The working part lives in ``statusguard._pytest_support``,
+app being touched; see docs/pytest.md. The working part lives in ``statusguard.pytest_plugin.support``,
 imported only when the plugin is on (or a test asks for the ``statusguard`` fixture).
 """
 
