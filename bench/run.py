@@ -42,7 +42,7 @@ from typing import Any
 
 import statusguard
 from statusguard.core.dispatch import Dispatcher
-from statusguard.core.rule import Rule
+from statusguard.core.rule import Reads, Rule
 
 # -- the apps ----------------------------------------------------------------------------------
 
@@ -146,7 +146,7 @@ def _with_rules_for_other_statuses(middleware: Any) -> Any:
     extra = [
         Rule(id=f"bench-extra-{n}", level="MUST", summary="s", reference="r", hint="h", check=never,
              statuses=frozenset({_EXTRA_STATUSES[n % len(_EXTRA_STATUSES)]}),
-             phase=("head", "body", "length")[n % 3])
+             reads=Reads(body=("none", "presence", "length")[n % 3]))
         for n in range(EXTRA_RULES)
     ]
     policy = middleware.policy

@@ -11,6 +11,7 @@ from statusguard import RULES, Rule, check
 from statusguard.core.checker import DEFAULT_DISPATCHER, build_exchange
 from statusguard.core.dispatch import Dispatcher, parse_status
 from statusguard.core.model import Exchange
+from statusguard.core.rule import Reads
 
 TEXT = ("Content-Type", "text/plain")
 PROBLEM = ("Content-Type", "application/problem+json")
@@ -724,8 +725,8 @@ def test_phases_select_rules() -> None:
     calls: list[str] = []
     dispatcher = Dispatcher([
         _recording_rule("head-phase", calls),
-        _recording_rule("body-phase", calls, phase="body"),
-        _recording_rule("length-phase", calls, phase="length"),
+        _recording_rule("body-phase", calls, reads=Reads(body="presence")),
+        _recording_rule("length-phase", calls, reads=Reads(body="length")),
     ])
     dispatcher.run(build_exchange(200, [], b""), phases=("head",))
     assert calls == ["head-phase"]

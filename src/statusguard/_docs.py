@@ -299,6 +299,7 @@ def _meta_line(rule: Rule) -> str:
         f"statuses: {format_statuses(rule.statuses)}",
         _default_text(rule),
         f"phase: {rule.phase}",
+        "reads: " + (", ".join(rule.reads.union([rule.fix_reads]).describe()) or "the status alone"),
     ]
     conditions = _conditions(rule)
     if conditions:

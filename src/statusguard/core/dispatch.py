@@ -51,10 +51,20 @@ class Selection:
     group keeps the selection's order. The ``*_clean`` groups leave out the checks that only report
     header-list problems, for a response that has none. ``memo`` belongs to the consumer (the
     engine caches its own per-selection facts there).
+
+    What the engine must know, and what a remembered verdict depends on, is derived here from the
+    rules' declarations (``Rule.reads`` / ``fix_reads``) and from nothing else:
+    - ``asks_router``: a rule's check or fix reads the router's allowed methods;
+    - ``reads_request``: a rule's check or fix reads a request header (a verdict then depends on
+      the request, so it is never remembered for another one);
+    - ``reads_length_value``: a rule decided before the body has ended reads the Content-Length
+      value, so a verdict for one value is not one for another (the length phase compares the value
+      with the bytes actually sent on every response, see tests/test_rule_reads.py).
     """
 
     __slots__ = (
-        "body", "complete", "complete_clean", "decide", "decide_clean", "head", "length", "memo", "rules",
+        "asks_router", "body", "complete", "complete_clean", "decide", "decide_clean", "head", "length", "memo",
+        "reads_length_value", "reads_request", "rules",
     )
 
     def __init__(self, rules: Sequence[Rule]) -> None:
@@ -67,6 +77,12 @@ class Selection:
         self.decide_clean = tuple(rule for rule in self.decide if rule.check not in _HEADER_PROBLEM_CHECKS)
         self.complete_clean = tuple(rule for rule in self.rules if rule.check not in _HEADER_PROBLEM_CHECKS)
         self.memo: object = None
+        everything = [reads for rule in self.rules for reads in (rule.reads, rule.fix_reads)]
+        self.asks_router = any(reads.router for reads in everything)
+        self.reads_request = any(reads.request for reads in everything)
+        # Only heads without header-list problems are remembered: the syntax checks that report those
+        # problems are left out, as in ``decide_clean``.
+        self.reads_length_value = any(rule.reads.reads_field("content-length") for rule in self.decide_clean)
 
     def for_phases(self, phases: Sequence[Phase], clean: bool) -> tuple[Rule, ...]:
         """The rules of these phases (``clean``: the response has no header-list problems), in order."""

@@ -409,6 +409,11 @@ class Exchange:
             self._media_type = found
         return found  # type: ignore[return-value]
 
+    def count(self, name: str) -> int:
+        """How many field lines named ``name`` (lower-case) the response has."""
+        index = self._index if self._index is not None else self._build_index()
+        return len(index.get(name, ()))
+
     def repeated_fields(self) -> list[str]:
         """The (lower-case) names of the fields that appear more than once."""
         index = self._index if self._index is not None else self._build_index()

@@ -39,18 +39,16 @@ __all__ = ["Memo", "shape_of"]
 # The spellings of Content-Length a shape is made from (others are judged in full: still correct).
 _LENGTH_NAMES = frozenset({"content-length", "Content-Length", "CONTENT-LENGTH", b"content-length", b"Content-Length"})
 _ANY_LENGTH = object()  # stands for the Content-Length value in a shape: no app value equals it
-# Statuses whose rules read the Content-Length value beyond "digits, not zero" (206 compares it with
-# Content-Range; 204/205/304 and 1xx frame no content): never shaped.
-_UNSHAPED = frozenset({204, 205, 206, 304})
 
 
 def shape_of(key: tuple[object, tuple[object, ...], object, object]) -> tuple[object, int] | None:
     """The head key with its Content-Length value left out, and that value; None when the head has no
     single Content-Length of plain digits (no sign, no leading zero, not 0).
 
-    Why: most heads of a JSON API differ only in Content-Length. Every rule but the length phase
-    (which compares the value with the bytes sent, and is checked per response) reads the value only
-    as "valid digits, not zero" for the statuses shaped, so one verdict holds for all such values.
+    Why: most heads of a JSON API differ only in Content-Length. A verdict is shaped only when no
+    rule decided before the body's end reads the value beyond its syntax (``Verdict.shapeable``,
+    derived from the rules' declarations by ``Selection.reads_length_value``); the length phase,
+    which compares the value with the bytes sent, is checked on every response.
     """
     status, headers, method, version = key
     found = -1
@@ -127,7 +125,7 @@ class Memo:
 
     def put(self, key: tuple[object, ...], verdict: Verdict, dispatcher: Dispatcher) -> None:
         """Remember ``verdict`` for ``key`` (status, headers, method, version[, body]); a plain one also
-        for its shape, when its status and method allow (see ``shape_of``)."""
+        for its shape, when the rules that judged it allow (``Verdict.shapeable``, see ``shape_of``)."""
         if dispatcher is not self.dispatcher:
             return  # judged under a dispatcher replaced since (the memo follows the policy's): stale
         entries = self.entries
@@ -138,7 +136,7 @@ class Memo:
         status = decision.status if decision is not None else 0
         if (
             verdict.plain and verdict.declared and verdict.declared_ok and 200 <= status <= 599
-            and status not in _UNSHAPED and len(key) == 4 and key[2] != "HEAD"
+            and verdict.shapeable and len(key) == 4 and key[2] != "HEAD"
         ):
             shaped = shape_of(key)  # type: ignore[arg-type]
             if shaped is not None:

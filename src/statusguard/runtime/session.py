@@ -173,7 +173,7 @@ class Inspection:
             return memo
         code = x.status
         hold = any(policy.action(rule, code) is not Action.OFF for rule in selection.body)
-        facts = (policy, hold, self._wants_router(x), wants_hints(code, x.has("retry-after"), policy))
+        facts = (policy, hold, selection.asks_router, wants_hints(code, x.has("retry-after"), policy))
         selection.memo = facts
         return facts
 
@@ -337,8 +337,11 @@ class Inspection:
         whole body was decided on, what the length phase will say of the bytes that may follow.
         """
         x = self.exchange
-        if x is None or self._unrepeatable or x.header_problems or self._entry_secrets:
+        selection = self._selection
+        if x is None or selection is None or self._unrepeatable or x.header_problems or self._entry_secrets:
             return None
+        if selection.reads_request:
+            return None  # a rule reads the request's headers: the verdict is this request's alone
         if any(name in SENSITIVE_FIELDS for name in x.field_names()):
             return None  # never keep credentials in memory longer than the response
         if sum(len(name) + len(value) for name, value in x.headers) > MAX_KEPT_HEAD:
@@ -363,6 +366,9 @@ class Inspection:
         elif len(declared) == 1 and declared[0].isdigit() and declared[0].isascii() and len(declared[0]) <= 18:
             length = int(declared[0])
             verdict = Verdict(decision, self._reports, declared=length, declared_ok=self._length_clean(length))
+            # The same verdict holds for any other plain Content-Length unless a rule decided before
+            # the body's end reads the value (the length phase is checked on every response anyway).
+            verdict.shapeable = not selection.reads_length_value
         else:
             verdict = Verdict(decision, self._reports)  # every total is checked in full at the end
         return None if self._unrepeatable else verdict
@@ -447,10 +453,6 @@ class Inspection:
             return x.status_line
         # Three digits even for a code under 100 (a status-in-range violation of its own): "000 Unknown".
         return f"{draft.status:03d} {reason_phrase(draft.status)}"
-
-    @staticmethod
-    def _wants_router(x: Exchange) -> bool:
-        return x.status == 405 or (x.method == "OPTIONS" and 200 <= x.status < 300) or x.has("allow")
 
     def _router_methods(self) -> frozenset[str] | None:
         if self._allowed_methods is None:

@@ -38,7 +38,7 @@ class Verdict:
 
     __slots__ = (
         "decision", "declared", "declared_ok", "empty_ok", "held", "nonempty_ok", "plain", "raw_headers", "reports",
-        "settled_total",
+        "settled_total", "shapeable",
     )
 
     def __init__(
@@ -65,6 +65,9 @@ class Verdict:
         )
         # The total that certainly settles the response (-1: none; ask ``settles``): one comparison.
         self.settled_total = declared if declared is not None and declared_ok else -1
+        # Does it hold for the same head with another plain Content-Length (``memo.shape_of``)? Set by
+        # the session from the rules' declarations.
+        self.shapeable = False
         # The changed decision's headers as the ASGI adapter sends them, made on first use.
         self.raw_headers: tuple[tuple[bytes, bytes], ...] | None = None
 

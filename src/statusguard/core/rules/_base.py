@@ -16,10 +16,10 @@ from ..headers import (
     parse_cache_control,
     split_list,
 )
-from ..model import Draft, Example, Exchange, Level, Phase
+from ..model import Draft, Example, Exchange, Level
 from ..options import FixOptions
 from ..phrases import reason_phrase
-from ..rule import Rule
+from ..rule import Reads, Rule
 from ._repairs import add_problem_details, make_not_storable
 
 # Marker for the statuses of ``status-in-range``: anything outside 100-599.
@@ -53,7 +53,7 @@ def _rule(
     hint: str,
     check: Callable[[Exchange], str | None],
     *,
-    phase: Phase = "head",
+    reads: Reads,
     needs: str = "S",
     why: str = "",
     fix: Callable[[Draft, Exchange, FixOptions], bool] | None = None,
@@ -70,7 +70,7 @@ def _rule(
         reference=reference,
         hint=hint,
         check=check,
-        phase=phase,
+        reads=reads,
         needs=needs,
         why=why,
         fix=fix,
@@ -215,6 +215,7 @@ def _deprecated_code(id: str, summary: str, reference: str, hint: str, why: str)
     _rule(
         id, "DEPRECATED", {code}, summary, reference, hint,
         lambda x: message,
+        reads=Reads(),  # the status alone
         why=why,
         bad=(_ex(code, (("Content-Type", "text/plain"),), b"x"),),
         good=(_ex(200, (("Content-Type", "text/plain"),), b"ok"),),
@@ -248,6 +249,7 @@ def _not_storable_rule(id: str, reference: str) -> None:
         why=f"RFC 6585 says caches must not store a {code}; statusguard requires the response to say so, "
         "because CDNs have served cached 429s to everyone. Turn the rule off for a route that "
         "deliberately caches it.",
+        reads=Reads(fields={"cache-control", "expires"}),
         fix=make_not_storable, fix_summary="set Cache-Control: no-store, dropping public/max-age/s-maxage/Expires",
         bad=(_ex(code, (("Content-Type", "text/plain"),), b"x"),
              _ex(code, (("Cache-Control", "public, max-age=60"), ("Content-Type", "text/plain")), b"x")),
@@ -263,7 +265,7 @@ def _explain_rule(
     return _rule(
         id, level, statuses, summary, reference, hint,
         lambda x: f"{x.status} to {x.method} with an empty body; {what}" if _empty_error_body(x) else None,
-        phase="body", needs="S,M,B", why=why,
+        reads=Reads(body="presence", method=True), needs="S,M,B", why=why,
         fix=add_problem_details, fix_summary="synthesize an RFC 9457 application/problem+json body (about:blank)",
         bad=(_ex(example_status, (("Content-Length", "0"),), b""),),
         good=(_ex(example_status, (("Content-Type", "application/json"),), good_body),

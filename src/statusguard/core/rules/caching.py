@@ -7,6 +7,7 @@ from ..headers import (
 )
 from ..model import Draft, Exchange
 from ..options import FixOptions
+from ..rule import Reads
 from ._base import _cache_directives, _ex, _rule, open_section
 
 open_section(__name__, '1.9 Caching')
@@ -43,6 +44,7 @@ _rule(
     fix=_fix_heuristic, fix_by_default=False, fix_summary="(opt-in) the configured cache_control for the status",
     bad=(_ex(404, (("Content-Type", "text/plain"),), b"x"),),
     good=(_ex(404, (("Cache-Control", "no-cache"), ("Content-Type", "text/plain")), b"x"),),
+    reads=Reads(fields={"cache-control", "expires"}),
 )
 
 
@@ -73,6 +75,7 @@ _rule(
     fix=_fix_must_understand, fix_summary="append no-store",
     bad=(_ex(200, (("Cache-Control", "must-understand, max-age=60"), ("Content-Type", "text/plain")), b"x"),),
     good=(_ex(200, (("Cache-Control", "must-understand, no-store"), ("Content-Type", "text/plain")), b"x"),),
+    reads=Reads(fields={"cache-control"}),
 )
 
 
@@ -98,6 +101,7 @@ _rule(
              req=(("Authorization", "Bearer t"),)),),
     good=(_ex(200, (("Cache-Control", "private, max-age=60"), ("Content-Type", "text/plain")), b"x",
               req=(("Authorization", "Bearer t"),)),),
+    reads=Reads(fields={"cache-control"}, request_fields={"authorization"}),
 )
 
 _rule(
@@ -111,5 +115,6 @@ _rule(
     fix=lambda d, x, o: d.remove("warning"), fix_summary="strip Warning; Pragma is only reported",
     bad=(_ex(200, (("Warning", '199 - "x"'), ("Content-Type", "text/plain")), b"x"),),
     good=(_ex(200, (("Cache-Control", "no-cache"), ("Content-Type", "text/plain")), b"x"),),
+    reads=Reads(fields={"pragma", "warning"}),
 )
 

@@ -12,6 +12,7 @@ from ..headers import (
 )
 from ..model import Draft, Exchange, escape
 from ..options import DEFAULT_KNOWN_METHODS, FixOptions
+from ..rule import ALL_FIELDS, Reads
 from ._base import (
     _2XX,
     _4XX,
@@ -76,6 +77,7 @@ _rule(
     bad=(_ex(401, (("Content-Type", "application/json"),), b'{"detail":"no"}'),),
     good=(_ex(401, (("WWW-Authenticate", 'Bearer realm="api"'), ("Content-Type", "application/json")),
               b'{"detail":"no"}'),),
+    reads=Reads(fields={"www-authenticate"}),
 )
 
 
@@ -98,6 +100,7 @@ _rule(
     "Authorization nor Cookie.",
     bad=(_ex(403, (("Content-Type", "text/plain"),), b"no"),),
     good=(_ex(403, (("Content-Type", "text/plain"),), b"no", req=(("Authorization", "Bearer t"),)),),
+    reads=Reads(request_fields={"authorization", "cookie"}),
 )
 
 _rule(
@@ -109,6 +112,7 @@ _rule(
     why="Clients have no defined behaviour for it.",
     bad=(_ex(402, (("Content-Type", "text/plain"),), b"pay"),),
     good=(_ex(403, (("Content-Type", "text/plain"),), b"no"),),
+    reads=Reads(),
 )
 
 
@@ -139,6 +143,7 @@ _rule(
     bad=(_ex(405, (("Content-Type", "text/plain"),), b"no", method="POST"),),
     good=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="POST"),
           _ex(405, (("Allow", ""), ("Content-Type", "text/plain")), b"disabled", method="POST")),
+    reads=Reads(fields={"allow"}, method=True, router=True),
 )
 
 
@@ -180,6 +185,7 @@ _rule(
     good=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="POST"),
           _ex(405, (("Allow", "GET, HEAD, PUT"), ("Content-Type", "text/plain")), b"no", method="POST",
               allowed_methods=frozenset({"GET", "PUT"}))),
+    reads=Reads(fields={"allow"}, method=True, router=True),
 )
 
 
@@ -215,6 +221,7 @@ _rule(
     fix=_fix_get_implies_head, fix_summary="append HEAD (the frameworks serve it for every GET route)",
     bad=(_ex(405, (("Allow", "GET, POST"), ("Content-Type", "text/plain")), b"no", method="PUT"),),
     good=(_ex(405, (("Allow", "GET, HEAD, POST"), ("Content-Type", "text/plain")), b"no", method="PUT"),),
+    reads=Reads(fields={"allow"}, method=True, router=True),
 )
 
 
@@ -237,6 +244,7 @@ _rule(
     good=(_ex(204, (("Allow", "GET, HEAD, OPTIONS"),), b"", method="OPTIONS"),
           _ex(200, (("Access-Control-Allow-Methods", "GET"),), b"", method="OPTIONS",
               req=(("Origin", "https://a.example"), ("Access-Control-Request-Method", "GET")))),
+    reads=Reads(fields={"allow"}, method=True, router=True, request_fields={"access-control-request-method"}),
 )
 
 
@@ -264,6 +272,7 @@ _rule(
     fix=_fix_405_to_501, fix_by_default=False, fix_summary="(opt-in) 405 -> 501 for methods outside known_methods",
     bad=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="FROB"),),
     good=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="POST"),),
+    reads=Reads(method=True, known_methods=True),
 )
 
 _explain_rule(
@@ -295,6 +304,7 @@ _rule(
     bad=(_ex(407, (("Content-Type", "text/plain"),), b"auth", gateway="asgi"),),
     good=(_ex(407, (("Proxy-Authenticate", 'Basic realm="proxy"'), ("Content-Type", "text/plain")), b"auth",
               gateway="asgi"),),
+    reads=Reads(fields={"proxy-authenticate"}, interface=True),
 )
 
 _rule(
@@ -307,6 +317,7 @@ _rule(
     why="Off by default (deployment context). Clients send Proxy-Authorization to the proxy, not to you.",
     bad=(_ex(407, (("Proxy-Authenticate", "Basic"), ("Content-Type", "text/plain")), b"x"),),
     good=(_ex(401, (("WWW-Authenticate", "Basic"), ("Content-Type", "text/plain")), b"x"),),
+    reads=Reads(),
 )
 
 _rule(
@@ -319,6 +330,7 @@ _rule(
     why="Connection is hop-by-hop: an app setting it on 408 follows obsolete RFC 7231 guidance.",
     bad=(_ex(408, (("Connection", "close"), ("Content-Type", "text/plain")), b"slow"),),
     good=(_ex(408, (("Content-Type", "text/plain"),), b"slow"),),
+    reads=Reads(fields={"connection"}),
 )
 
 _explain_rule(
@@ -348,6 +360,7 @@ _rule(
     why="Without a precondition the client cannot tell what failed.",
     bad=(_ex(412, (("Content-Type", "text/plain"),), b"no", method="PUT"),),
     good=(_ex(412, (("Content-Type", "text/plain"),), b"no", method="PUT", req=(("If-Match", '"a"'),)),),
+    reads=Reads(request_fields={ALL_FIELDS}),
 )
 
 
@@ -375,6 +388,7 @@ _rule(
     fix=_fix_retry_after, fix_summary="add the configured retry_after for 413; never a blanket value",
     bad=(_ex(413, (("Content-Type", "text/plain"),), b"too big"),),
     good=(_ex(413, (("Retry-After", "60"), ("Content-Type", "text/plain")), b"too big"),),
+    reads=Reads(fields={"retry-after"}),
 )
 
 
@@ -400,6 +414,7 @@ _rule(
     good=(_ex(415, (("Accept-Encoding", "gzip"), ("Content-Type", "text/plain")), b"no", method="POST",
               req=(("Content-Encoding", "br"),)),
           _ex(415, (("Accept", "application/json"), ("Content-Type", "text/plain")), b"no", method="POST")),
+    reads=Reads(fields={"accept-encoding"}, request_fields={"content-encoding"}),
 )
 
 
@@ -438,6 +453,7 @@ _rule(
              req=(("Range", "bytes=100-"),))),
     good=(_ex(416, (("Content-Range", "bytes */10"), ("Content-Type", "text/plain")), b"no",
               req=(("Range", "bytes=100-"),)),),
+    reads=Reads(fields={"content-range"}, request_fields={"range"}),
 )
 
 _rule(
@@ -451,6 +467,7 @@ _rule(
              b"--x--", req=(("Range", "bytes=100-"),)),),
     good=(_ex(416, (("Content-Type", "text/plain"), ("Content-Range", "bytes */10")), b"no",
               req=(("Range", "bytes=100-"),)),),
+    reads=Reads(fields={"content-type"}),
 )
 
 _rule(
@@ -463,6 +480,7 @@ _rule(
     why="The client cannot tell what expectation failed.",
     bad=(_ex(417, (("Content-Type", "text/plain"),), b"no"),),
     good=(_ex(417, (("Content-Type", "text/plain"),), b"no", req=(("Expect", "100-continue"),)),),
+    reads=Reads(request_fields={"expect"}),
 )
 
 _rule(
@@ -475,6 +493,7 @@ _rule(
     why="Off by default (deployment context): turn it on for apps deployed as proxies.",
     bad=(_ex(421, (("Content-Type", "text/plain"),), b"x"),),
     good=(_ex(400, (("Content-Type", "text/plain"),), b"x"),),
+    reads=Reads(),
 )
 
 
@@ -494,12 +513,13 @@ _rule(
     "RFC 4918 §11.3",
     "Return <D:error xmlns:D='DAV:'><D:lock-token-submitted/></D:error>.",
     _check_423,
-    phase="body", needs="B",
+    needs="B",
     why="WebDAV clients use the error code to decide how to resolve the lock.",
     # No fix: a generic problem body cannot name the lock condition (RULES.md: log only).
     bad=(_ex(423, (("Content-Length", "0"),), b""),),
     good=(_ex(423, (("Content-Type", "application/xml"),),
               b"<D:error xmlns:D='DAV:'><D:lock-token-submitted/></D:error>"),),
+    reads=Reads(body="content", method=True),
 )
 
 _rule(
@@ -513,6 +533,7 @@ _rule(
     why="Off by default (deployment context: the server may see early data the app cannot).",
     bad=(_ex(425, (("Content-Type", "text/plain"),), b"x"),),
     good=(_ex(425, (("Content-Type", "text/plain"),), b"x", req=(("Early-Data", "1"),)),),
+    reads=Reads(request_fields={"early-data"}),
 )
 
 _rule(
@@ -526,6 +547,7 @@ _rule(
     fix=lambda d, x, o: d.remove("early-data"), fix_summary="strip it",
     bad=(_ex(200, (("Early-Data", "1"), ("Content-Type", "text/plain")), b"x"),),
     good=(_ex(200, (("Content-Type", "text/plain"),), b"x"),),
+    reads=Reads(fields={"early-data"}),
 )
 
 
@@ -565,6 +587,8 @@ _rule(
     bad=(_ex(426, (("Content-Type", "text/plain"),), b"upgrade"),),
     good=(_ex(426, (("Upgrade", "TLS/1.3"), ("Connection", "upgrade"), ("Content-Type", "text/plain")), b"upgrade",
               gateway="asgi"),),
+    reads=Reads(fields={"connection", "upgrade"}, interface=True),
+    fix_reads=Reads(http_version=True),  # no Upgrade over HTTP/2 (RFC 9113 §8.2.2)
 )
 
 
@@ -633,5 +657,6 @@ _rule(
     bad=(_ex(451, (("Content-Type", "text/plain"),), b"blocked"),),
     good=(_ex(451, (("Link", '<https://isp.example/>; rel="blocked-by"'), ("Content-Type", "text/plain")),
               b"blocked"),),
+    reads=Reads(fields={"link"}),
 )
 

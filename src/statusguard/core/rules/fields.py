@@ -14,6 +14,7 @@ from ..headers import (
 )
 from ..model import Draft, Exchange, escape
 from ..options import FixOptions
+from ..rule import Reads
 from ._base import _ex, _parsed_cache_control, _rule, open_section
 
 open_section(__name__, '1.8 Field-value validity (any status)')
@@ -58,6 +59,7 @@ _rule(
          _ex(405, (("Allow", "GET HEAD"), ("Content-Type", "text/plain")), b"no", method="PUT")),
     good=(_ex(405, (("Allow", ""), ("Content-Type", "text/plain")), b"no", method="PUT"),
           _ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="PUT")),
+    reads=Reads(fields={"allow"}),
 )
 
 
@@ -91,6 +93,7 @@ _rule(
               b"x"),
           _ex(401, (("WWW-Authenticate", 'Newauth realm="apps", type=1, title="Login", Basic realm="simple"'),
                     ("Content-Type", "text/plain")), b"x")),
+    reads=Reads(fields={"proxy-authenticate", "www-authenticate"}),
 )
 
 
@@ -131,6 +134,7 @@ _rule(
          _ex(429, (("Retry-After", "1.5"), ("Cache-Control", "no-store"), ("Content-Type", "text/plain")), b"x")),
     good=(_ex(503, (("Retry-After", "120"), ("Content-Type", "text/plain")), b"x"),
           _ex(503, (("Retry-After", "Wed, 21 Oct 2026 07:28:00 GMT"), ("Content-Type", "text/plain")), b"x")),
+    reads=Reads(fields={"retry-after"}),
 )
 
 
@@ -154,6 +158,7 @@ _rule(
              req=(("Range", "bytes=100-"),))),
     good=(_ex(206, (("Content-Range", "bytes 0-1/*"), ("Content-Type", "text/plain")), b"ok",
               req=(("Range", "bytes=0-1"),)),),
+    reads=Reads(fields={"content-range"}),
 )
 
 _rule(
@@ -167,6 +172,7 @@ _rule(
     fix=lambda d, x, o: d.remove("content-range"), fix_by_default=False, fix_summary="(opt-in) strip it",
     bad=(_ex(200, (("Content-Range", "bytes 0-1/2"), ("Content-Type", "text/plain")), b"ok"),),
     good=(_ex(200, (("Content-Type", "text/plain"),), b"ok"),),
+    reads=Reads(fields={"content-range"}),
 )
 
 
@@ -224,6 +230,7 @@ _rule(
     bad=(_ex(200, (("Cache-Control", 'max-age="60"'), ("Content-Type", "text/plain")), b"x"),
          _ex(200, (("Cache-Control", "no-cache=Set-Cookie"), ("Content-Type", "text/plain")), b"x")),
     good=(_ex(200, (("Cache-Control", 'max-age=60, no-cache="Set-Cookie"'), ("Content-Type", "text/plain")), b"x"),),
+    reads=Reads(fields={"cache-control"}),
 )
 
 
@@ -256,5 +263,6 @@ _rule(
     bad=(_ex(200, (("Expires", "0"), ("Content-Type", "text/plain")), b"x"),
          _ex(200, (("Expires", "-1"), ("Content-Type", "text/plain")), b"x")),
     good=(_ex(200, (("Expires", "Thu, 01 Jan 1970 00:00:00 GMT"), ("Content-Type", "text/plain")), b"x"),),
+    reads=Reads(fields={"expires"}),
 )
 

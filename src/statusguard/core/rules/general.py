@@ -10,6 +10,7 @@ from ..headers import (
 from ..model import Draft, Exchange, escape, field_name_problem, field_value_problem
 from ..options import FixOptions
 from ..phrases import REASON_PHRASES, reason_phrase
+from ..rule import ALL_FIELDS, Reads
 from ._base import _1XX, _2XX, _NO_CONTENT_STATUSES, OUT_OF_RANGE, _ex, _remove_all, _rule, open_section
 from ._repairs import drop_body
 
@@ -39,6 +40,7 @@ _rule(
     fix_summary="(opt-in) map to the configured status_map target, else 500",
     bad=(_ex(0), _ex(1000), _ex(99)),
     good=(_ex(200, (("Content-Type", "text/plain"),), b"ok"),),
+    reads=Reads(),
 )
 
 # PEP 3333: status is "NNN Reason" — three digits, one space, then the reason phrase.
@@ -77,6 +79,7 @@ _rule(
     bad=(_ex("200", gateway="wsgi"), _ex("404Not Found", gateway="wsgi"),
          _ex("200 OK", (("Status", "200"),), gateway="wsgi")),
     good=(_ex("404 Not Found", (("Content-Type", "text/plain"),), b"gone", gateway="wsgi"),),
+    reads=Reads(fields={"status"}, interface=True, status_line=True),
 )
 
 
@@ -111,6 +114,7 @@ _rule(
     fix=_fix_remap, fix_by_default=False, fix_summary="(opt-in) remap via status_map, e.g. {509: 503}",
     bad=(_ex(509, (("Content-Type", "text/plain"),), b"limit"), _ex(499, (("Content-Type", "text/plain"),), b"x")),
     good=(_ex(503, (("Content-Type", "text/plain"),), b"down"),),
+    reads=Reads(),
 )
 
 _rule(
@@ -123,6 +127,7 @@ _rule(
     fix=_fix_remap, fix_by_default=False, fix_summary="(opt-in) remap via status_map, e.g. {418: 400}",
     bad=(_ex(418, (("Content-Type", "text/plain"),), b"teapot"),),
     good=(_ex(400, (("Content-Type", "text/plain"),), b"bad"),),
+    reads=Reads(),
 )
 
 
@@ -141,6 +146,7 @@ _rule(
     "client waits for a final one that never comes.",
     bad=(_ex(100), _ex(103, (("Link", "</a.css>; rel=preload"),))),
     good=(_ex(200, (("Content-Type", "text/plain"),), b"ok"),),
+    reads=Reads(),
 )
 
 _HOP_BY_HOP_WSGI = frozenset(
@@ -173,6 +179,7 @@ _rule(
     bad=(_ex(200, (("Connection", "close"), ("Content-Type", "text/plain")), b"x", gateway="wsgi"),),
     good=(_ex(200, (("Content-Type", "text/plain"),), b"x", gateway="wsgi"),
           _ex(200, (("Connection", "close"), ("Content-Type", "text/plain")), b"x", gateway="asgi")),
+    reads=Reads(field_names=True, interface=True),
 )
 
 _CONNECTION_SPECIFIC = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"})
@@ -204,6 +211,7 @@ _rule(
     bad=(_ex(200, (("Connection", "keep-alive"), ("Content-Type", "text/plain")), b"x", http_version="2"),),
     good=(_ex(200, (("Connection", "keep-alive"), ("Content-Type", "text/plain")), b"x", http_version="1.1"),
           _ex(200, (("Content-Type", "text/plain"),), b"x", http_version="2")),
+    reads=Reads(field_names=True, http_version=True),
 )
 
 _SINGLETONS = ("content-length", "content-type", "content-range", "retry-after", "etag", "last-modified",
@@ -218,7 +226,7 @@ def _check_singleton(x: Exchange) -> str | None:
     repeated = [name for name in _SINGLETONS if name in duplicated]
     if not repeated:
         return None
-    return "; ".join(f"{name} appears {len(x.get_all(name))} times" for name in repeated)
+    return "; ".join(f"{name} appears {x.count(name)} times" for name in repeated)
 
 
 def _fix_singleton(draft: Draft, x: Exchange, options: FixOptions) -> bool:
@@ -248,6 +256,7 @@ _rule(
     bad=(_ex(200, (("Content-Type", "text/plain"), ("Content-Type", "text/html")), b"x"),
          _ex(200, (("ETag", '"a"'), ("ETag", '"a"'), ("Content-Type", "text/plain")), b"x")),
     good=(_ex(200, (("Content-Type", "text/plain"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")), b"x"),),
+    reads=Reads(field_names=True),
 )
 
 
@@ -284,6 +293,7 @@ _rule(
     fix=_fix_bad_fields, fix_summary="drop the malformed entries",
     bad=(_ex(200, (("Content Type", "text/plain"),), b"x"),),
     good=(_ex(200, (("Content-Type", "text/plain"),), b"x"),),
+    reads=Reads(syntax={ALL_FIELDS}),
 )
 
 _rule(
@@ -299,6 +309,7 @@ _rule(
     good=(_ex(200, (("X-Name", "cafe"), ("Content-Type", "text/plain")), b"x"),
           _ex(200, (("X-Name", "caf\u00e9"), ("Content-Type", "text/plain")), b"x",
               note="obs-text (0x80-0xFF) is allowed, though RFC 9110 §5.5 prefers visible ASCII")),
+    reads=Reads(syntax={ALL_FIELDS}),
 )
 
 _rule(
@@ -313,6 +324,7 @@ _rule(
     bad=(_ex(200, (("Content-Type", "text/plain"),), b"x"),
          _ex(200, (("Date", "Sunday, 06-Nov-94 08:49:37 GMT"), ("Content-Type", "text/plain")), b"x")),
     good=(_ex(200, (("Date", "Sun, 06 Nov 1994 08:49:37 GMT"), ("Content-Type", "text/plain")), b"x"),),
+    reads=Reads(fields={"date"}),
 )
 
 
@@ -340,10 +352,11 @@ _rule(
     "RFC 9110 §8.3",
     "Set Content-Type (e.g. 'application/json' or 'text/html; charset=utf-8').",
     _check_content_type,
-    phase="length", always=True, needs="S,B",
+    always=True, needs="S,B",
     why="Without it clients sniff, which is both unreliable and a security problem (content sniffing XSS).",
     bad=(_ex(200, (), b"{}"),),
     good=(_ex(200, (("Content-Type", "application/json"),), b"{}"), _ex(200, (), b"")),
+    reads=Reads(fields={"content-type"}, body="length", method=True),
 )
 
 
@@ -392,6 +405,7 @@ _rule(
     bad=(_ex(200, (("Content-Length", "2, 2"), ("Content-Type", "text/plain")), b"ok"),
          _ex(200, (("Content-Length", "-1"), ("Content-Type", "text/plain")), b"ok")),
     good=(_ex(200, (("Content-Length", "2"), ("Content-Type", "text/plain")), b"ok"),),
+    reads=Reads(syntax={"content-length"}),
 )
 
 
@@ -423,13 +437,14 @@ _rule(
     "RFC 9110 §8.6; RFC 9112 §6.3",
     "Compute Content-Length from the final bytes, after compression or any rewrite of the body.",
     _check_content_length_accurate,
-    phase="length", fields=frozenset({"content-length"}), needs="S,B",
+    fields=frozenset({"content-length"}), needs="S,B",
     why="A stale length truncates the response or leaves bytes that the next response on the "
     "connection is parsed from (response splitting, cache poisoning).",
     fix=_fix_content_length_accurate, fix_summary="recompute from the body when it is known",
     bad=(_ex(200, (("Content-Length", "10"), ("Content-Type", "text/plain")), b"short"),),
     good=(_ex(200, (("Content-Length", "5"), ("Content-Type", "text/plain")), b"short"),
           _ex(200, (("Content-Length", "10"), ("Content-Type", "text/plain")), b"", method="HEAD")),
+    reads=Reads(fields={"content-length"}, body="length", method=True),
 )
 
 
@@ -469,6 +484,7 @@ _rule(
                    ("Content-Type", "text/plain")), b"ok", gateway="asgi"),
          _ex(200, (("Transfer-Encoding", "chunked"), ("Content-Type", "text/plain")), b"ok", gateway="wsgi")),
     good=(_ex(200, (("Transfer-Encoding", "chunked"), ("Content-Type", "text/plain")), b"ok", gateway="asgi"),),
+    reads=Reads(fields={"content-length", "transfer-encoding"}, method=True, interface=True),
 )
 
 
@@ -493,6 +509,7 @@ _rule(
     fix=_strip_framing(("content-length", "transfer-encoding")), fix_summary="strip both fields",
     bad=(_ex(200, (("Content-Length", "0"),), b"", method="CONNECT"),),
     good=(_ex(200, (), b"", method="CONNECT"),),
+    reads=Reads(fields={"content-length", "transfer-encoding"}, method=True),
 )
 
 open_section(__name__, '1.2 HEAD (RFC 9110 §9.3.2)')
@@ -511,12 +528,13 @@ _rule(
     "RFC 9110 §9.3.2, §6.4.1; RFC 9112 §6.3",
     "Nothing to do in most frameworks: statusguard (or the server) drops the body and keeps the headers.",
     _check_head_no_content,
-    phase="body", methods=frozenset({"HEAD"}), quiet=True, needs="S,M",
+    methods=frozenset({"HEAD"}), quiet=True, needs="S,M",
     why="Clients read no body after a HEAD response; bytes sent anyway are parsed as the next response "
     "on a kept-alive connection. Starlette and Django send them and rely on the server to drop them: "
     "wsgiref and the Werkzeug dev server do not.",
     fix=drop_body, fix_summary="drop the body; keep Content-Length (never rewrite it to 0)",
     bad=(_ex(200, (("Content-Type", "text/plain"), ("Content-Length", "2")), b"ok", method="HEAD"),),
     good=(_ex(200, (("Content-Type", "text/plain"), ("Content-Length", "2")), b"", method="HEAD"),),
+    reads=Reads(body="presence", method=True),
 )
 

@@ -6,6 +6,7 @@ from ..headers import (
     split_list,
 )
 from ..model import Exchange
+from ..rule import Reads
 from ._base import _1XX, _deprecated_code, _ex, _rule, open_section
 from ._repairs import drop_body
 
@@ -22,6 +23,7 @@ _rule(
     why="An HTTP/1.0 client takes the 1xx as the final response.",
     bad=(_ex(103, (("Link", "</a.css>; rel=preload"),), http_version="1.0"),),
     good=(_ex(103, (("Link", "</a.css>; rel=preload"),), http_version="1.1"),),
+    reads=Reads(http_version=True),
 )
 
 
@@ -40,12 +42,13 @@ _rule(
     "RFC 9110 §15.2, §8.6; RFC 9112 §6.1",
     "Send 1xx responses with headers only.",
     _check_1xx_headers_only,
-    phase="body", needs="S,B",
+    needs="S,B",
     why="A 1xx never has content; any bytes after it are read as the start of the final response.",
     fix=lambda d, x, o: any([drop_body(d, x, o), d.remove("content-length"), d.remove("transfer-encoding")]),
     fix_summary="strip the body and the framing fields",
     bad=(_ex(103, (("Content-Length", "0"),), b""),),
     good=(_ex(103, (("Link", "</a.css>; rel=preload"),), b""),),
+    reads=Reads(fields={"content-length", "transfer-encoding"}, body="presence"),
 )
 
 
@@ -68,6 +71,7 @@ _rule(
     why="The client cannot know what it is now talking to.",
     bad=(_ex(101, ()),),
     good=(_ex(101, (("Upgrade", "websocket"), ("Connection", "Upgrade")), req=(("Upgrade", "websocket"),)),),
+    reads=Reads(fields={"connection", "upgrade"}),
 )
 
 
@@ -97,6 +101,7 @@ _rule(
     why="The client cannot speak a protocol it did not ask for.",
     bad=(_ex(101, (("Upgrade", "h2c"), ("Connection", "upgrade")), req=(("Upgrade", "websocket"),)),),
     good=(_ex(101, (("Upgrade", "websocket"), ("Connection", "upgrade")), req=(("Upgrade", "websocket"),)),),
+    reads=Reads(fields={"upgrade"}, http_version=True, request_fields={"upgrade"}),
 )
 
 _rule(
@@ -108,6 +113,7 @@ _rule(
     why="The server keeps parsing HTTP after the app's 101, so the connection breaks.",
     bad=(_ex(101, (("Upgrade", "websocket"), ("Connection", "upgrade")), req=(("Upgrade", "websocket"),)),),
     good=(_ex(200, (("Content-Type", "text/plain"),), b"ok"),),
+    reads=Reads(),
 )
 
 

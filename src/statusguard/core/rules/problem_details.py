@@ -9,6 +9,7 @@ from typing import Any
 from ..model import Draft, Exchange, escape
 from ..options import FixOptions
 from ..phrases import REASON_PHRASES, reason_phrase
+from ..rule import Reads
 from ._base import _4XX, _5XX, _draft_problem, _ex, _problem, _rule, _set_problem, open_section
 
 open_section(__name__, '1.10 Problem details (RFC 9457), when the body is application/problem+json')
@@ -42,12 +43,13 @@ _rule(
     "RFC 9457 §3.1.2, §5",
     "Build the problem body from the status you send (re-check after middleware that changes it).",
     _check_problem_status,
-    phase="body", fields=_PROBLEM_FIELDS, content_types=_PROBLEM_JSON, needs="S,B",
+    fields=_PROBLEM_FIELDS, content_types=_PROBLEM_JSON, needs="S,B",
     why="Clients that read the body and those that read the status line must agree.",
     fix=_fix_problem_status, fix_summary="rewrite the member to the real status",
     bad=(_ex(503, (("Content-Type", "application/problem+json"),), b'{"status":500,"title":"x"}'),),
     good=(_ex(503, (("Content-Type", "application/problem+json"),),
               b'{"type":"about:blank","status":503,"title":"Service Unavailable"}'),),
+    reads=Reads(fields={"content-type"}, body="content"),
 )
 
 _PROBLEM_TYPES: Mapping[str, type | tuple[type, ...]] = {
@@ -84,11 +86,12 @@ _rule(
     "Use the member types RFC 9457 defines; put other data in extension members.",
     lambda x: (lambda p: f"problem+json members of the wrong type: {', '.join(_mistyped(p))}"
                if p is not None and _mistyped(p) else None)(_problem(x)),
-    phase="body", fields=_PROBLEM_FIELDS, content_types=_PROBLEM_JSON, needs="B",
+    fields=_PROBLEM_FIELDS, content_types=_PROBLEM_JSON, needs="B",
     why="Consumers must ignore mistyped members, so the information is lost.",
     fix=_fix_problem_types, fix_summary="drop the mistyped members",
     bad=(_ex(400, (("Content-Type", "application/problem+json"),), b'{"title":["a"],"status":"400"}'),),
     good=(_ex(400, (("Content-Type", "application/problem+json"),), b'{"title":"Bad Request","status":400}'),),
+    reads=Reads(fields={"content-type"}, body="content"),
 )
 
 
@@ -126,12 +129,13 @@ _rule(
     "RFC 9457 §4.2.1",
     "Set title to the reason phrase (e.g. 'Not Found'), or use your own problem type URI.",
     _check_problem_title,
-    phase="body", fields=_PROBLEM_FIELDS, content_types=_PROBLEM_JSON, needs="S,B",
+    fields=_PROBLEM_FIELDS, content_types=_PROBLEM_JSON, needs="S,B",
     why="about:blank means 'no more semantics than the status code', so the title must match it.",
     fix=_fix_problem_title, fix_summary="set the title from the registry phrase",
     bad=(_ex(410, (("Content-Type", "application/problem+json"),), b'{"title":"Not Found","status":410}'),
          _ex(404, (("Content-Type", "application/problem+json"),), b'{"status":404}')),
     good=(_ex(404, (("Content-Type", "application/problem+json"),), b'{"title":"Nicht gefunden","status":404}'),),
+    reads=Reads(fields={"content-type"}, body="content"),
 )
 
 
@@ -154,12 +158,13 @@ _rule(
     "RFC 9457 §3.1.1, §3.1.5",
     "Use 'https://example.com/probs/out-of-credit' or '/probs/out-of-credit'.",
     _check_problem_uris,
-    phase="body", fields=_PROBLEM_FIELDS, content_types=_PROBLEM_JSON, needs="B",
+    fields=_PROBLEM_FIELDS, content_types=_PROBLEM_JSON, needs="B",
     why="Relative references resolve against the request URI, so the same type gets different identities.",
     bad=(_ex(403, (("Content-Type", "application/problem+json"),),
              b'{"type":"probs/out-of-credit","title":"x","status":403}'),),
     good=(_ex(403, (("Content-Type", "application/problem+json"),),
               b'{"type":"https://example.com/probs/out-of-credit","title":"x","status":403}'),),
+    reads=Reads(fields={"content-type"}, body="content"),
 )
 
 
@@ -183,11 +188,12 @@ _rule(
     "RFC 9457 §3, Appendix B",
     "Set Content-Type: application/problem+json on problem details bodies.",
     _check_problem_media_type,
-    phase="body", fields=_PROBLEM_FIELDS, content_types=frozenset({"application/json"}), needs="S,B",
+    fields=_PROBLEM_FIELDS, content_types=frozenset({"application/json"}), needs="S,B",
     why="Clients recognise problem details by media type; it may be sent even if Accept did not list it.",
     bad=(_ex(404, (("Content-Type", "application/json"),),
              b'{"type":"about:blank","title":"Not Found","status":404}'),),
     good=(_ex(404, (("Content-Type", "application/problem+json"),),
               b'{"type":"about:blank","title":"Not Found","status":404}'),),
+    reads=Reads(fields={"content-type"}, body="content"),
 )
 

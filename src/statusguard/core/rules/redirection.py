@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..model import Draft, Exchange, escape
 from ..options import FixOptions
+from ..rule import Reads
 from ._base import _deprecated_code, _empty_error_body, _ex, _remove_all, _rule, open_section
 from ._repairs import drop_body
 
@@ -18,6 +19,7 @@ _rule(
     why="A redirect without a target strands the client.",
     bad=(_ex(302, (("Content-Type", "text/plain"),), b"moved"),),
     good=(_ex(302, (("Location", "/login"),), b""),),
+    reads=Reads(fields={"location"}),
 )
 
 _rule(
@@ -29,6 +31,7 @@ _rule(
     why="303 means 'see the resource in Location'; without it the response has no meaning.",
     bad=(_ex(303, (), b""),),
     good=(_ex(303, (("Location", "/orders/1"),), b""),),
+    reads=Reads(fields={"location"}),
 )
 
 _rule(
@@ -37,10 +40,11 @@ _rule(
     "RFC 9110 §15.4.1",
     "Return a body listing the choices (and Location for a preferred one).",
     lambda x: "300 Multiple Choices with no content listing the choices" if _empty_error_body(x) else None,
-    phase="body", needs="S,M,B",
+    needs="S,M,B",
     why="The client cannot choose among alternatives it is not shown.",
     bad=(_ex(300, (("Content-Length", "0"),), b""),),
     good=(_ex(300, (("Content-Type", "text/html"),), b"<a href='/a.en'>en</a>"),),
+    reads=Reads(body="presence", method=True),
 )
 
 _URI_REF_CHARS = frozenset(
@@ -75,6 +79,7 @@ _rule(
     bad=(_ex(302, (("Location", "/a"), ("Location", "/b")), b""), _ex(302, (("Location", "/a b"),), b"")),
     good=(_ex(302, (("Location", "/a%20b?x=1#top"),), b""),
           _ex(301, (("Location", "https://example.com/new"),), b"")),
+    reads=Reads(fields={"location"}),
 )
 
 
@@ -104,6 +109,7 @@ _rule(
     fix=_fix_304_to_412, fix_by_default=False, fix_summary="(opt-in) 304 -> 412 for methods other than GET/HEAD",
     bad=(_ex(304, (), b"", method="POST", req=(("If-None-Match", '"a"'),)), _ex(304, (), b"")),
     good=(_ex(304, (("ETag", '"a"'),), b"", req=(("If-None-Match", '"a"'),)),),
+    reads=Reads(method=True, request_fields={"if-modified-since", "if-none-match"}),
 )
 
 _rule(
@@ -112,11 +118,12 @@ _rule(
     "RFC 9110 §15.4.5; RFC 9112 §6.3",
     "Return an empty body with 304.",
     lambda x: "304 carries content" if x.has_body else None,
-    phase="body", needs="S,B",
+    needs="S,B",
     why="Clients read no content after a 304; the bytes corrupt the next response on the connection.",
     fix=drop_body, fix_summary="drop the body (and the Content-Length that counted it)",
     bad=(_ex(304, (("ETag", '"a"'),), b"cached", req=(("If-None-Match", '"a"'),)),),
     good=(_ex(304, (("ETag", '"a"'),), b"", req=(("If-None-Match", '"a"'),)),),
+    reads=Reads(body="presence"),
 )
 
 _rule(
@@ -131,6 +138,7 @@ _rule(
     "If-None-Match matched, so the representation has an ETag the 304 must repeat for cache updates.",
     bad=(_ex(304, (), b"", req=(("If-None-Match", '"a"'),)),),
     good=(_ex(304, (("ETag", '"a"'),), b"", req=(("If-None-Match", '"a"'),)),),
+    reads=Reads(fields={"etag"}, request_fields={"if-none-match"}),
 )
 
 _304_METADATA = ("content-type", "content-encoding", "content-language", "content-md5")
@@ -154,6 +162,7 @@ _rule(
     fix_summary="(opt-in) strip the metadata fields",
     bad=(_ex(304, (("Content-Type", "text/html"), ("ETag", '"a"')), b"", req=(("If-None-Match", '"a"'),)),),
     good=(_ex(304, (("ETag", '"a"'),), b"", req=(("If-None-Match", '"a"'),)),),
+    reads=Reads(fields={"content-encoding", "content-language", "content-md5", "content-type"}),
 )
 
 _rule(
@@ -168,6 +177,7 @@ _rule(
     fix=lambda d, x, o: d.remove("content-length"), fix_summary="remove the header",
     bad=(_ex(304, (("Content-Length", "0"),), b"", req=(("If-None-Match", '"a"'),)),),
     good=(_ex(304, (), b"", req=(("If-None-Match", '"a"'),)),),
+    reads=Reads(fields={"content-length"}),
 )
 
 _deprecated_code(
@@ -191,5 +201,6 @@ _rule(
     why="Off by default: it would fire on every 308.",
     bad=(_ex(308, (("Location", "/new"),), b""),),
     good=(_ex(301, (("Location", "/new"),), b""),),
+    reads=Reads(),
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..model import Draft, Exchange
 from ..options import FixOptions
+from ..rule import Reads
 from ._base import (
     _5XX,
     _EXPLAINED_ELSEWHERE_5XX,
@@ -37,6 +38,7 @@ _rule(
     why="Off by default (deployment context): correct when the app proxies an upstream.",
     bad=(_ex(502, (("Content-Type", "text/plain"),), b"x"),),
     good=(_ex(500, (("Content-Type", "text/plain"),), b"x"),),
+    reads=Reads(),
 )
 
 _explain_rule(
@@ -57,6 +59,7 @@ _rule(
     why="It is a configuration error of an experimental protocol; apps almost never mean it.",
     bad=(_ex(506, (("Content-Type", "text/plain"),), b"x"),),
     good=(_ex(500, (("Content-Type", "text/plain"),), b"x"),),
+    reads=Reads(),
 )
 
 _rule(
@@ -70,6 +73,7 @@ _rule(
     why="Only an infinite-depth traversal can loop.",
     bad=(_ex(508, (("Content-Type", "text/plain"),), b"x", method="PROPFIND"),),
     good=(_ex(508, (("Content-Type", "text/plain"),), b"x", method="PROPFIND", req=(("Depth", "infinity"),)),),
+    reads=Reads(request_fields={"depth"}),
 )
 
 _deprecated_code(
@@ -101,12 +105,13 @@ _rule(
     "RFC 6585 §6",
     "Return a page linking to the network login.",
     _check_511_link,
-    phase="body", needs="B",
+    needs="B",
     why="The user must reach the captive portal's login page.",
     fix=_fix_511_link, fix_summary="problem+json body with the configured login_url",
     bad=(_ex(511, (("Content-Length", "0"), ("Cache-Control", "no-store")), b""),),
     good=(_ex(511, (("Content-Type", "text/html"), ("Cache-Control", "no-store")),
               b"<a href='https://login.example/'>log in</a>"),),
+    reads=Reads(body="content", method=True),
 )
 
 _rule(
@@ -121,6 +126,7 @@ _rule(
     bad=(_ex(511, (("WWW-Authenticate", "Basic"), ("Cache-Control", "no-store"), ("Content-Type", "text/html")),
              b"<a href='/login'>x</a>"),),
     good=(_ex(511, (("Cache-Control", "no-store"), ("Content-Type", "text/html")), b"<a href='/login'>x</a>"),),
+    reads=Reads(fields={"www-authenticate"}),
 )
 
 _rule(
@@ -133,6 +139,7 @@ _rule(
     why="Off by default (deployment context): correct only in a captive-portal proxy.",
     bad=(_ex(511, (("Cache-Control", "no-store"), ("Content-Type", "text/html")), b"<a href='/l'>x</a>"),),
     good=(_ex(401, (("WWW-Authenticate", "Basic"), ("Content-Type", "text/plain")), b"x"),),
+    reads=Reads(),
 )
 _not_storable_rule("511-not-storable", "RFC 6585 §6")
 

@@ -8,6 +8,7 @@ from ..headers import (
 )
 from ..model import Draft, Exchange, escape
 from ..options import FixOptions
+from ..rule import Reads
 from ._base import (
     _2XX,
     _declared_length,
@@ -53,6 +54,7 @@ _rule(
     bad=(_ex(200, (("Content-Type", "text/plain"),), b"ok"),),
     good=(_ex(200, (("Content-Type", "text/plain"), ("ETag", '"v1"')), b"ok"),
           _ex(200, (("Content-Type", "text/plain"),), b"ok", method="POST")),
+    reads=Reads(fields={"etag", "last-modified"}, body="content", method=True),
 )
 
 _rule(
@@ -62,10 +64,11 @@ _rule(
     "Return 204 No Content when there is nothing to send.",
     lambda x: "200 with empty content; 204 No Content says this explicitly"
     if _empty_error_body(x) and x.method != "OPTIONS" else None,
-    phase="body", enabled_by_default=False, needs="S,B",
+    enabled_by_default=False, needs="S,B",
     why="Off by default: an empty 200 is legal and common. 204 tells clients not to expect content.",
     bad=(_ex(200, (("Content-Length", "0"),), b""),),
     good=(_ex(200, (("Content-Type", "text/plain"),), b"ok"), _ex(204, ())),
+    reads=Reads(body="presence", method=True),
 )
 
 
@@ -89,6 +92,7 @@ _rule(
     bad=(_ex(201, (("Content-Type", "application/json"),), b"{}", method="POST"),),
     good=(_ex(201, (("Location", "/orders/42"), ("Content-Type", "application/json")), b"{}", method="POST"),
           _ex(201, (("Content-Type", "application/json"),), b"{}", method="PUT")),
+    reads=Reads(fields={"location"}, method=True),
 )
 
 
@@ -109,6 +113,7 @@ _rule(
     "2xx codes that fit neither case (203, 205, 206...).",
     bad=(_ex(205, (("Content-Length", "0"),), b"", method="PUT"),),
     good=(_ex(204, (), b"", method="PUT"), _ex(201, (("Location", "/a"),), b"", method="PUT")),
+    reads=Reads(method=True),
 )
 
 
@@ -129,6 +134,7 @@ _rule(
     fix=_fix_strip_validators, fix_by_default=False, fix_summary="(opt-in) strip ETag and Last-Modified",
     bad=(_ex(204, (("ETag", '"x"'),), b"", method="PUT"),),
     good=(_ex(204, (), b"", method="PUT"),),
+    reads=Reads(fields={"etag", "last-modified"}, method=True),
 )
 
 _rule(
@@ -137,10 +143,11 @@ _rule(
     "RFC 9110 §15.3.3",
     "Return a body with the job's state and a link (or Location/Content-Location) to poll.",
     lambda x: "202 with no content describing the request's status" if _empty_error_body(x) else None,
-    phase="body", enabled_by_default=False, needs="B",
+    enabled_by_default=False, needs="B",
     why="Off by default. Without a monitor the client cannot learn whether the accepted work succeeded.",
     bad=(_ex(202, (("Content-Length", "0"),), b""),),
     good=(_ex(202, (("Content-Type", "application/json"), ("Location", "/jobs/1")), b'{"state":"queued"}'),),
+    reads=Reads(body="presence", method=True),
 )
 
 _rule(
@@ -153,6 +160,7 @@ _rule(
     why="Off by default (deployment context): only correct when the app runs as a transforming proxy.",
     bad=(_ex(203, (("Content-Type", "text/plain"),), b"x"),),
     good=(_ex(200, (("Content-Type", "text/plain"),), b"x"),),
+    reads=Reads(),
 )
 
 _rule(
@@ -162,11 +170,12 @@ _rule(
     "Return an empty body with 204 (e.g. Response(status_code=204), not JSONResponse(None, 204)).",
     lambda x: f"204 carries {x.body_length if x.body_length is not None else 'some'} bytes of content"
     if x.has_body else None,
-    phase="body", needs="S,B",
+    needs="S,B",
     why="Clients read no content after a 204; the bytes corrupt the next response on the connection.",
     fix=drop_body, fix_summary="drop the body",
     bad=(_ex(204, (), b"null"),),
     good=(_ex(204, (), b""),),
+    reads=Reads(body="presence"),
 )
 
 _rule(
@@ -182,6 +191,7 @@ _rule(
     fix=lambda d, x, o: d.remove("content-length"), fix_summary="remove the header",
     bad=(_ex(204, (("Content-Length", "0"),), b""),),
     good=(_ex(204, (), b""),),
+    reads=Reads(fields={"content-length"}),
 )
 
 _rule(
@@ -190,11 +200,12 @@ _rule(
     "RFC 9110 §15.3.6",
     "Return an empty body with 205.",
     lambda x: "205 carries content" if x.has_body else None,
-    phase="body", needs="S,B",
+    needs="S,B",
     why="205 tells the client to reset its view; there is nothing to show.",
     fix=drop_body, fix_summary="drop the body",
     bad=(_ex(205, (("Content-Length", "2"),), b"ok"),),
     good=(_ex(205, (("Content-Length", "0"),), b""),),
+    reads=Reads(body="presence"),
 )
 
 _rule(
@@ -208,6 +219,7 @@ _rule(
     fix=lambda d, x, o: _set_field(d, "Content-Length", "0"), fix_summary="set Content-Length: 0",
     bad=(_ex(205, (), b""),),
     good=(_ex(205, (("Content-Length", "0"),), b""),),
+    reads=Reads(fields={"content-length"}),
 )
 
 
@@ -237,6 +249,7 @@ _rule(
          _ex(206, (("Content-Range", "bytes 0-1/10"), ("Content-Type", "text/plain")), b"ok")),
     good=(_ex(206, (("Content-Range", "bytes 0-1/10"), ("Content-Type", "text/plain")), b"ok",
               req=(("Range", "bytes=0-1"),)),),
+    reads=Reads(method=True, request_fields={"range"}),
 )
 
 
@@ -262,6 +275,7 @@ _rule(
     bad=(_ex(206, (("Content-Type", "text/plain"),), b"ok", req=(("Range", "bytes=0-1"),)),),
     good=(_ex(206, (("Content-Range", "bytes 0-1/10"), ("Content-Type", "text/plain")), b"ok",
               req=(("Range", "bytes=0-1"),)),),
+    reads=Reads(fields={"content-range", "content-type"}),
 )
 
 
@@ -289,6 +303,7 @@ _rule(
              b"--x--", req=(("Range", "bytes=0-1,4-5"),)),),
     good=(_ex(206, (("Content-Type", "multipart/byteranges; boundary=x"),), b"--x--",
               req=(("Range", "bytes=0-1,4-5"),)),),
+    reads=Reads(fields={"content-range", "content-type"}),
 )
 
 
@@ -311,6 +326,7 @@ _rule(
              req=(("Range", "bytes=0-1"),)),),
     good=(_ex(206, (("Content-Range", "bytes 0-1/10"), ("Content-Type", "text/plain")), b"ok",
               req=(("Range", "bytes=0-1"),)),),
+    reads=Reads(fields={"content-type"}, request_fields={"range"}),
 )
 
 
@@ -347,6 +363,7 @@ _rule(
              b"ok", req=(("Range", "bytes=0-1"),)),),
     good=(_ex(206, (("Content-Range", "bytes 0-1/10"), ("Content-Length", "2"), ("Content-Type", "text/plain")),
               b"ok", req=(("Range", "bytes=0-1"),)),),
+    reads=Reads(fields={"content-length", "content-range", "content-type"}),
 )
 
 
@@ -372,6 +389,7 @@ _rule(
              req=(("Range", "bytes=0-1"), ("If-Range", '"v1"'))),),
     good=(_ex(206, (("Content-Range", "bytes 0-1/10"), ("ETag", '"v1"'), ("Content-Type", "text/plain")), b"ok",
               req=(("Range", "bytes=0-1"), ("If-Range", '"v1"'))),),
+    reads=Reads(fields={"etag"}, request_fields={"if-range"}),
 )
 
 
@@ -390,11 +408,12 @@ _rule(
     "RFC 4918 §11.1, §13",
     "Return application/xml with <D:multistatus xmlns:D='DAV:'>...",
     _check_207,
-    phase="body", needs="S,B",
+    needs="S,B",
     why="WebDAV clients parse per-resource results from the multistatus document.",
     bad=(_ex(207, (("Content-Type", "application/json"),), b"{}"),),
     good=(_ex(207, (("Content-Type", "application/xml"),),
               b'<?xml version="1.0"?><D:multistatus xmlns:D="DAV:"/>'),),
+    reads=Reads(fields={"content-type"}, body="content", method=True),
 )
 
 _rule(
@@ -407,6 +426,7 @@ _rule(
     why="208 only makes sense as a member status of a multistatus response.",
     bad=(_ex(208, (("Content-Type", "text/plain"),), b"x"),),
     good=(_ex(207, (("Content-Type", "application/xml"),), b"<D:multistatus xmlns:D='DAV:'/>"),),
+    reads=Reads(),
 )
 
 
@@ -430,5 +450,6 @@ _rule(
     bad=(_ex(226, (("Content-Type", "text/plain"),), b"x"),),
     good=(_ex(226, (("ETag", '"v2"'), ("IM", "vcdiff"), ("Content-Type", "text/plain")), b"x",
               req=(("A-IM", "vcdiff"),)),),
+    reads=Reads(fields={"etag"}, request_fields={"a-im"}),
 )
 
