@@ -1022,10 +1022,12 @@ def _with_framework_hints(
     if not violations or not hints:
         return violations
     try:
-        from ..contrib import _hints as tables_module
+        import importlib
 
-        names = {"flask": ("FLASK",), "starlette": ("STARLETTE",), "fastapi": ("FASTAPI",),
-                 "django": ("DJANGO",), "drf": ("DRF", "DJANGO")}.get(hints, ())
+        module, names = {"flask": ("flask", ("FLASK_HINTS",)), "starlette": ("starlette", ("STARLETTE_HINTS",)),
+                         "fastapi": ("starlette", ("FASTAPI_HINTS",)), "django": ("django", ("DJANGO_HINTS",)),
+                         "drf": ("django", ("DRF_HINTS", "DJANGO_HINTS"))}.get(hints, ("", ()))
+        tables_module = importlib.import_module(f"statusguard.contrib.{module}") if module else None
         tables = [getattr(tables_module, name) for name in names if hasattr(tables_module, name)]
         if not tables:
             return violations

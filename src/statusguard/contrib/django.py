@@ -30,12 +30,13 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
 from ..core.errors import ConfigurationError, StatusViolationError
+from ..core.model import Exchange
 from ..core.options import FixOptions
 from ..core.policy import Policy
 from ..runtime.report import Reporter
 from ..runtime.session import Inspection
 from ..runtime.verdict import Decision
-from . import _hints
+from . import _integration
 
 __all__ = ["StatusGuardMiddleware", "view_methods"]
 
@@ -134,6 +135,86 @@ def _drf_view_class(view: object) -> type | None:
 
 
 # =============================================================================================
+# Hints in the framework's own words
+# =============================================================================================
+
+
+def _django_4xx(x: Exchange, request_facts: _integration.Facts) -> str | None:
+    if x.status == 405:
+        return (
+            'Django: HttpResponseNotAllowed(["GET"]) is empty: pass content, e.g. '
+            'HttpResponseNotAllowed(["GET"], "use GET").'
+        )
+    return (
+        'Django: HttpResponseBadRequest() and its siblings are empty: pass the explanation as content, or raise '
+        "BadRequest / PermissionDenied / Http404 and let Django render its error page."
+    )
+
+
+_DJANGO_RATELIMIT = (
+    "django-ratelimit blocks with 403 by default (Ratelimited is a PermissionDenied): answer 429 instead "
+    "(RATELIMIT_VIEW pointing at a view that returns 429 with Cache-Control: no-store)."
+)
+
+DJANGO_HINTS: _integration.HintTable = {
+    "401-www-authenticate": (
+        'Django: set response["WWW-Authenticate"] = \'Bearer realm="api"\' on the HttpResponse(status=401), '
+        'or STATUSGUARD = {"www_authenticate": ...} to have statusguard add it.'
+    ),
+    "405-allow": (
+        'Django: return HttpResponseNotAllowed(["GET", "HEAD"]) (it sets Allow), or use require_http_methods '
+        "or a class-based view, which do."
+    ),
+    "allow-get-implies-head": (
+        'Django: list HEAD with GET, e.g. HttpResponseNotAllowed(["GET", "HEAD"]); require_GET refuses HEAD: '
+        'use require_safe or require_http_methods(["GET", "HEAD", ...]).'
+    ),
+    "4xx-explain": _django_4xx,
+    "429-not-storable": (
+        'Django: response["Cache-Control"] = "no-store" (or decorate the view with never_cache). '
+        + _DJANGO_RATELIMIT
+    ),
+    "401-vs-403": _DJANGO_RATELIMIT,
+    "204-no-content": "Django: return HttpResponse(status=204) with no content.",
+}
+
+
+def _drf_403(x: Exchange, request_facts: _integration.Facts) -> str | None:
+    if request_facts.get("drf_auth_downgrade"):
+        return (
+            "DRF turned this 401 into a 403 because the view's first authentication class has no "
+            "authenticate_header() (SessionAuthentication has none): put BasicAuthentication or "
+            "TokenAuthentication first, or give the class an authenticate_header()."
+        )
+    if request_facts.get("drf_no_authenticator"):
+        return (
+            "DRF answers 403 instead of 401 here because the view has no authentication class "
+            "(authentication_classes is empty), so an anonymous request can never be challenged: add one "
+            "whose authenticate_header() names a scheme (BasicAuthentication, TokenAuthentication)."
+        )
+    return (
+        "DRF answers 403 instead of 401 whenever the view has no authentication class or the first one "
+        "has no authenticate_header() (SessionAuthentication has none)."
+    )
+
+
+DRF_HINTS: _integration.HintTable = {
+    "401-www-authenticate": (
+        "DRF: the first class in authentication_classes must define authenticate_header(); DRF copies its "
+        "value into WWW-Authenticate."
+    ),
+    "401-vs-403": _drf_403,
+    "429-not-storable": (
+        "DRF throttling sends Retry-After but no Cache-Control: add \"Cache-Control: no-store\" to "
+        "exceptions.Throttled responses in a custom REST_FRAMEWORK['EXCEPTION_HANDLER']."
+    ),
+    "allow-get-implies-head": (
+        'DRF: @api_view(["GET"]) refuses HEAD; write @api_view(["GET", "HEAD"]).'
+    ),
+}
+
+
+# =============================================================================================
 # The middleware
 # =============================================================================================
 
@@ -194,13 +275,13 @@ class StatusGuardMiddleware:
             raise ConfigurationError(f"settings.{_SETTING}['log_interval']={interval!r}: expected seconds, e.g. 60")
         self.reporter = Reporter(interval=float(interval), on_violation=_on_violation(config.get("on_violation")))
         self.strict = self.policy.mode == "strict"
-        _hints.install(self.policy, self._hint_tables)
+        _integration.install(self.policy, self._hint_tables)
 
     @staticmethod
-    def _hint_tables() -> tuple[_hints.HintTable, ...]:
-        if _hints.facts.get().get("drf"):
-            return (_hints.DRF, _hints.DJANGO)
-        return (_hints.DJANGO,)
+    def _hint_tables() -> tuple[_integration.HintTable, ...]:
+        if _integration.facts.get().get("drf"):
+            return (DRF_HINTS, DJANGO_HINTS)
+        return (DJANGO_HINTS,)
 
     def __call__(self, request: Any) -> Any:
         if self.async_mode:
@@ -218,11 +299,11 @@ class StatusGuardMiddleware:
         try:
             view = self._view(request)
             facts = self._facts(view, response)
-            token = _hints.facts.set(facts)
+            token = _integration.facts.set(facts)
             try:
                 self._inspect(request, response, view)
             finally:
-                _hints.facts.reset(token)
+                _integration.facts.reset(token)
         except StatusViolationError:
             raise
         except Exception as exc:

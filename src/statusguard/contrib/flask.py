@@ -29,10 +29,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import ConfigurationError
+from ..core.model import Exchange
 from ..core.options import FixOptions
 from ..core.policy import ENV_MODE, MODES
 from ..wsgi import WSGIMiddleware
-from . import _hints
+from . import _integration
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -66,6 +67,59 @@ def allowed_methods(app: Flask) -> Callable[[WSGIEnvironment], Iterable[str] | N
     return methods
 
 
+# =============================================================================================
+# Hints in the framework's own words
+# =============================================================================================
+
+
+def _flask_429(x: Exchange, request_facts: _integration.Facts) -> str | None:
+    text = (
+        "Flask: a hand-made 429 can carry it: abort(make_response(body, 429, "
+        '{"Cache-Control": "no-store"})).'
+    )
+    if _integration.loaded("flask_limiter"):
+        text += (
+            " flask-limiter: register @app.errorhandler(429) returning the response with "
+            '"Cache-Control: no-store", and set RATELIMIT_HEADERS_ENABLED = True so that it sends Retry-After.'
+        )
+    return text
+
+
+FLASK_HINTS: _integration.HintTable = {
+    "401-www-authenticate": (
+        'Flask: abort(401, www_authenticate=WWWAuthenticate("Bearer", {"realm": "api"})) '
+        "(werkzeug.datastructures), or set STATUSGUARD_WWW_AUTHENTICATE to have statusguard add the challenge."
+    ),
+    "405-allow": (
+        'Flask: abort(405, valid_methods=["GET", "HEAD"]) sends Allow (the router\'s own 405 does already); '
+        "statusguard fills it in from app.url_map."
+    ),
+    "405-allow-coherent": (
+        "Flask: build valid_methods from the route (app.url_map knows it), without the refused method."
+    ),
+    "allow-get-implies-head": (
+        "Flask: list HEAD next to GET in valid_methods=[...]; Werkzeug serves HEAD for GET rules."
+    ),
+    "407-proxy-authenticate": (
+        "Flask runs on WSGI, which cannot send Proxy-Authenticate (hop-by-hop): an origin app answers "
+        "abort(401, www_authenticate=...)."
+    ),
+    "416-content-range": (
+        "Flask: abort(416, length=<current size>) sends Content-Range: bytes */<size>; send_file() answers "
+        "ranges correctly by itself."
+    ),
+    "426-upgrade-field": (
+        "Flask runs on WSGI, which cannot send Upgrade and Connection (hop-by-hop): advertise the "
+        "protocol another way (e.g. Alt-Svc) or serve the route from an ASGI app."
+    ),
+    "429-not-storable": _flask_429,
+    "429-explain": "Flask: abort(429, description=\"...\") renders an explanation.",
+    "4xx-explain": 'Flask: abort(code, description="...") renders an explanation; return "", code sends none.',
+    "5xx-explain": 'Flask: abort(code, description="...") renders an explanation; return "", code sends none.',
+    "204-no-content": 'Flask: return "", 204 (not jsonify(...), 204).',
+}
+
+
 def _default_mode(app: Flask) -> str:
     return "strict" if app.debug or app.testing else "fix"
 
@@ -90,7 +144,7 @@ class _GuardedApp:
         settings = dict(self.settings)
         settings["mode"] = mode
         middleware = WSGIMiddleware(self.wrapped, **settings)
-        _hints.install(middleware.policy, lambda: (_hints.FLASK,))
+        _integration.install(middleware.policy, lambda: (FLASK_HINTS,))
         self._by_mode[mode] = middleware
         return middleware
 

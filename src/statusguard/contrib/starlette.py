@@ -30,7 +30,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..asgi import ASGIMiddleware, Receive, Scope, Send
-from . import _hints
+from ..core.model import Exchange
+from . import _integration
 
 __all__ = ["StatusGuardMiddleware", "allowed_methods"]
 
@@ -180,6 +181,101 @@ def allowed_methods(app: object) -> Callable[[Scope], Iterable[str] | None]:
     return methods
 
 
+# =============================================================================================
+# Hints in the framework's own words
+# =============================================================================================
+
+
+def _starlette_429(x: Exchange, request_facts: _integration.Facts) -> str | None:
+    text = 'Starlette: raise HTTPException(429, headers={"Cache-Control": "no-store", "Retry-After": "60"}).'
+    if _integration.loaded("slowapi"):
+        text += (
+            " slowapi: Limiter(..., headers_enabled=True) sends Retry-After and X-RateLimit-*; add "
+            '"Cache-Control: no-store" in the RateLimitExceeded exception handler.'
+        )
+    return text
+
+
+def _starlette_4xx(x: Exchange, request_facts: _integration.Facts) -> str | None:
+    if x.status == 416 and x.has("content-range"):
+        return (
+            "Starlette's FileResponse answers an unsatisfiable Range with an empty 416: statusguard's fix "
+            "gives it a problem+json body."
+        )
+    return 'Starlette: raise HTTPException(status_code, detail="...") instead of an empty Response(status_code=...).'
+
+
+STARLETTE_HINTS: _integration.HintTable = {
+    "401-www-authenticate": (
+        'Starlette: raise HTTPException(401, headers={"WWW-Authenticate": \'Bearer realm="api"\'}).'
+    ),
+    "405-allow": (
+        'Starlette: raise HTTPException(405, headers={"Allow": "GET, HEAD"}); with StatusGuardMiddleware '
+        "installed, statusguard fills Allow in from every route at the path."
+    ),
+    "405-allow-coherent": (
+        "Starlette's router lists only the first matching route's methods in Allow when a path has one "
+        "route per method: give the path one Route(..., methods=[...]) or let statusguard rewrite Allow "
+        "from every route at the path."
+    ),
+    "407-proxy-authenticate": (
+        'Starlette: raise HTTPException(407, headers={"Proxy-Authenticate": \'Basic realm="proxy"\'}) '
+        "(only a proxy should answer 407; an origin answers 401)."
+    ),
+    "426-upgrade-field": (
+        'Starlette: raise HTTPException(426, headers={"Upgrade": "TLS/1.3", "Connection": "upgrade"}).'
+    ),
+    "429-not-storable": _starlette_429,
+    "204-no-content": (
+        "Starlette: return Response(status_code=204); JSONResponse(None, status_code=204) renders 'null'."
+    ),
+    "4xx-explain": _starlette_4xx,
+}
+
+
+def _fastapi_429(x: Exchange, request_facts: _integration.Facts) -> str | None:
+    text = 'FastAPI: raise HTTPException(429, headers={"Cache-Control": "no-store", "Retry-After": "60"}).'
+    if _integration.loaded("slowapi"):
+        text += (
+            " slowapi: Limiter(..., headers_enabled=True) sends Retry-After and X-RateLimit-*; add "
+            '"Cache-Control: no-store" in the RateLimitExceeded exception handler.'
+        )
+    return text
+
+
+FASTAPI_HINTS: _integration.HintTable = {
+    **STARLETTE_HINTS,
+    "401-www-authenticate": (
+        'FastAPI: raise HTTPException(401, headers={"WWW-Authenticate": "Bearer"}); the fastapi.security '
+        "classes (HTTPBearer, OAuth2PasswordBearer) do this for you."
+    ),
+    "405-allow": (
+        'FastAPI: raise HTTPException(405, headers={"Allow": "GET, HEAD"}); with StatusGuardMiddleware '
+        "installed, statusguard fills Allow in from every route at the path."
+    ),
+    "405-allow-coherent": (
+        "FastAPI lists only the first matching route's methods in Allow when a path has one route per "
+        "method (@app.get and @app.post on the same path): use @app.api_route(path, methods=[...]) or let "
+        "statusguard rewrite Allow from every route at the path."
+    ),
+    "allow-get-implies-head": (
+        '@app.get does not answer HEAD in FastAPI: declare @app.api_route(path, methods=["GET", "HEAD"]).'
+    ),
+    "407-proxy-authenticate": (
+        'FastAPI: raise HTTPException(407, headers={"Proxy-Authenticate": \'Basic realm="proxy"\'}) '
+        "(only a proxy should answer 407; an origin answers 401)."
+    ),
+    "426-upgrade-field": (
+        'FastAPI: raise HTTPException(426, headers={"Upgrade": "TLS/1.3", "Connection": "upgrade"}).'
+    ),
+    "429-not-storable": _fastapi_429,
+    "204-no-content": (
+        "FastAPI: declare status_code=204 on the route and return None, or return Response(status_code=204); "
+        "JSONResponse(None, status_code=204) renders 'null'."
+    ),
+}
+
+
 def _is_fastapi(app: object) -> bool:
     fastapi = sys.modules.get("fastapi")
     cls = getattr(fastapi, "FastAPI", None) if fastapi is not None else None
@@ -209,11 +305,11 @@ class StatusGuardMiddleware(ASGIMiddleware):
             allowed_methods=allowed_methods if allowed_methods is not None else self._router_methods,
             log_interval=log_interval, **fix_options,
         )
-        self._tables: tuple[_hints.HintTable, ...] | None = None
-        _hints.install(self.policy, self._hint_tables)
+        self._tables: tuple[_integration.HintTable, ...] | None = None
+        _integration.install(self.policy, self._hint_tables)
 
-    def _hint_tables(self) -> Sequence[_hints.HintTable]:
-        return self._tables or (_hints.STARLETTE,)
+    def _hint_tables(self) -> Sequence[_integration.HintTable]:
+        return self._tables or (STARLETTE_HINTS,)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.policy.mode != "off":
@@ -221,7 +317,7 @@ class StatusGuardMiddleware(ASGIMiddleware):
             if app is None:
                 app = self.app
             if self._tables is None:
-                self._tables = (_hints.FASTAPI,) if _is_fastapi(app) else (_hints.STARLETTE,)
+                self._tables = (FASTAPI_HINTS,) if _is_fastapi(app) else (STARLETTE_HINTS,)
             scope[_SNAPSHOT_KEY] = _routing_scope(scope, app)
         await super().__call__(scope, receive, send)
 
