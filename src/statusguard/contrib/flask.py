@@ -23,9 +23,11 @@ www_authenticate=...)``, ``abort(405, valid_methods=...)``).
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import ConfigurationError
@@ -218,3 +220,82 @@ class StatusGuard:
         if not isinstance(guarded, _GuardedApp):
             raise LookupError("statusguard is not installed on this app: call StatusGuard(app) first")
         return guarded.current()
+
+
+# =============================================================================================
+# statusguard audit: the routes of the url_map, and the configuration the app gives statusguard
+# =============================================================================================
+
+
+def recognizes(app: object) -> bool:
+    return hasattr(app, "url_map") and hasattr(app, "wsgi_app")
+
+
+def discover(app: Flask, survey: _integration.RouteSurvey) -> _integration.Discovery:
+    """Every rule of the url_map with a sample path, and the methods the router serves there."""
+    found = _integration.Discovery("flask")
+    router = allowed_methods(app)
+    rules_by_path: dict[str, set[str]] = {}
+    pending: list[tuple[str, str]] = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or getattr(rule, "websocket", False):
+            continue
+        if getattr(rule, "host", None) or getattr(rule, "subdomain", None):
+            survey.note(f"skipped {rule.rule}: host or subdomain rules are not probed")
+            continue
+        try:
+            path = survey.fill_angle(str(rule.rule), getattr(rule, "_converters", {}) or {})
+        except _integration.UnfillableParameter as missing:
+            survey.note(f"skipped {rule.rule}: no sample value for <{missing.name}> "
+                        f"(give one with --param {missing.name}=VALUE)")
+            continue
+        rules_by_path.setdefault(path, set()).update(rule.methods or ())
+        pending.append((rule.rule, path))
+    for template, path in pending:
+        served = router(survey.environ("GET", path))
+        methods = frozenset(served) if served is not None else None
+        if methods is None and rules_by_path.get(path):
+            methods = frozenset(rules_by_path[path])
+        found.routes.append(_integration.FoundRoute(template, path, methods, "flask"))
+    return found
+
+
+def installed_configuration(app: Flask) -> tuple[dict[str, Any], object]:
+    """The fix options and rule selectors from ``app.config`` and an installed ``StatusGuard``."""
+    config: Mapping[str, Any] = app.config
+    options = {name: config[f"STATUSGUARD_{name.upper()}"] for name in _FIX_OPTIONS
+               if f"STATUSGUARD_{name.upper()}" in config}
+    rules = config.get("STATUSGUARD_RULES")
+    installed = getattr(app, "extensions", {}).get(_EXTENSION_KEY)
+    settings = getattr(installed, "settings", None)
+    if isinstance(settings, Mapping):
+        options.update({k: v for k, v in settings.items() if k in _FIX_OPTIONS and v is not None})
+        rules = settings.get("rules", rules)
+    return options, rules
+
+
+def hint_tables(hints: str) -> tuple[_integration.HintTable, ...]:
+    return (FLASK_HINTS,) if hints == "flask" else ()
+
+
+# =============================================================================================
+# The pytest plugin: Flask's test client calls the app through werkzeug.test.run_wsgi_app
+# =============================================================================================
+
+
+def patch_test_client(module: ModuleType, guard: _integration.PluginGuard) -> str | None:
+    original = getattr(module, "run_wsgi_app", None)
+    if original is None or guard.is_ours(original):
+        return None
+
+    @functools.wraps(original)
+    def run_wsgi_app(app: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            checked = app if guard.already_guarded(app) else guard.wrap_wsgi(app)
+        except Exception as exc:
+            guard.internal_error("werkzeug.test.run_wsgi_app", exc)
+            checked = app
+        return original(checked, *args, **kwargs)
+
+    guard.replace(module, "run_wsgi_app", run_wsgi_app)
+    return "werkzeug/Flask test client"
