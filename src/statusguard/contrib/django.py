@@ -20,6 +20,13 @@ object (status, headers, content), so the middleware works the same under WSGI a
 async. The methods for ``Allow`` come from the resolved view: a class-based view's handlers (HEAD
 with GET, as ``View.setup`` does), ``require_http_methods`` and its shortcuts, DRF's ``APIView`` and
 a viewset route's actions. Violations are stored on ``request.META["statusguard.violations"]``.
+
+Everything statusguard knows of Django and DRF lives here, once: the router reader
+(``view_methods``), how a Django exchange is read (``inspect_response``, for the middleware and
+for the pytest plugin's hook into the test client, ``patch_test_client``), the URL-pattern
+discovery of ``statusguard audit`` (``project_handler``, ``discover``, ``installed_configuration``)
+and the hints (``DJANGO_HINTS``, ``DRF_HINTS``). The CLI and the plugin import this module only
+once Django is imported (it imports asgiref, which comes with Django).
 """
 
 from __future__ import annotations

@@ -19,6 +19,11 @@ The extension wraps ``app.wsgi_app`` in :class:`statusguard.WSGIMiddleware` with
 ``allowed_methods`` taken from the url_map (what Werkzeug's router would allow at the path, HEAD
 and OPTIONS included as Werkzeug adds them), and with hints that speak Flask (``abort(401,
 www_authenticate=...)``, ``abort(405, valid_methods=...)``).
+
+Everything statusguard knows of Flask and Werkzeug lives here: the router reader
+(``allowed_methods``), the hints (``FLASK_HINTS``), the url_map discovery of ``statusguard audit``
+(``discover``, ``installed_configuration``) and the pytest plugin's hook into Flask's test client
+(``patch_test_client``). The CLI and the plugin find it through ``_integration``.
 """
 
 from __future__ import annotations

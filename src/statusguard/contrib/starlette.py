@@ -21,6 +21,12 @@ two things wired in:
 
 The app comes from ``scope["app"]`` (Starlette sets it before its middleware stack runs) or, when
 the middleware wraps the app from outside, from the wrapped app itself.
+
+Everything statusguard knows of Starlette and FastAPI lives here: the router reader
+(``methods_at``), the hints (``STARLETTE_HINTS``, ``FASTAPI_HINTS``), the route discovery of
+``statusguard audit`` (``discover``, ``installed_configuration``) and the pytest plugin's hook into
+Starlette's TestClient (``patch_test_client``). The CLI and the plugin find it through
+``_integration``; nothing here imports Starlette at module level.
 """
 
 from __future__ import annotations
