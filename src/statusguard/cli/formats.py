@@ -24,7 +24,8 @@ from xml.sax.saxutils import quoteattr
 from .. import __version__
 from ..core.model import LEVELS, Violation, escape
 from ..core.rules import RULES
-from .audit import UNSATISFIABLE_RANGE, AuditReport, ProbeResult, Route
+from .audit import AuditReport
+from .probes import UNSATISFIABLE_RANGE, ProbeResult, Route
 
 __all__ = ["LEVEL_RANK", "WIDTH", "at_or_above", "failing", "render", "violations_text"]
 

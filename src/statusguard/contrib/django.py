@@ -20,22 +20,36 @@ object (status, headers, content), so the middleware works the same under WSGI a
 async. The methods for ``Allow`` come from the resolved view: a class-based view's handlers (HEAD
 with GET, as ``View.setup`` does), ``require_http_methods`` and its shortcuts, DRF's ``APIView`` and
 a viewset route's actions. Violations are stored on ``request.META["statusguard.violations"]``.
+
+Everything statusguard knows of Django and DRF lives here, once: the router reader
+(``view_methods``), how a Django exchange is read (``inspect_response``, for the middleware and
+for the pytest plugin's hook into the test client, ``patch_test_client``), the URL-pattern
+discovery of ``statusguard audit`` (``project_handler``, ``discover``, ``installed_configuration``)
+and the hints (``DJANGO_HINTS``, ``DRF_HINTS``). The CLI and the plugin import this module only
+once Django is imported (it imports asgiref, which comes with Django).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import os
+import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import ModuleType
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
 from ..core.errors import ConfigurationError, StatusViolationError
+from ..core.model import Exchange, Violation
 from ..core.options import FixOptions
 from ..core.policy import Policy
 from ..runtime.report import Reporter
 from ..runtime.session import Inspection
 from ..runtime.verdict import Decision
-from . import _hints
+from . import _integration
 
 __all__ = ["StatusGuardMiddleware", "view_methods"]
 
@@ -43,6 +57,7 @@ META_KEY = "statusguard.violations"
 _SETTING = "STATUSGUARD"
 _KEYS = ("mode", "rules", "on_violation", "log_interval", *FixOptions.__dataclass_fields__)
 _HTTP_DECORATORS_FILE: str | None = None
+_MAX_DEPTH = 32  # nested includes followed by the audit
 
 
 # =============================================================================================
@@ -123,14 +138,92 @@ def view_methods(view: object) -> frozenset[str] | None:
 
 def _drf_view_class(view: object) -> type | None:
     """The DRF APIView subclass behind ``view``, when DRF is in use and it is one."""
-    import sys
-
     views = sys.modules.get("rest_framework.views")
     api_view = getattr(views, "APIView", None) if views is not None else None
     if not isinstance(api_view, type):
         return None
     cls = getattr(view, "cls", None) or getattr(view, "view_class", None)
     return cls if isinstance(cls, type) and issubclass(cls, api_view) else None
+
+
+# =============================================================================================
+# Hints in the framework's own words
+# =============================================================================================
+
+
+def _django_4xx(x: Exchange, request_facts: _integration.Facts) -> str | None:
+    if x.status == 405:
+        return (
+            'Django: HttpResponseNotAllowed(["GET"]) is empty: pass content, e.g. '
+            'HttpResponseNotAllowed(["GET"], "use GET").'
+        )
+    return (
+        'Django: HttpResponseBadRequest() and its siblings are empty: pass the explanation as content, or raise '
+        "BadRequest / PermissionDenied / Http404 and let Django render its error page."
+    )
+
+
+_DJANGO_RATELIMIT = (
+    "django-ratelimit blocks with 403 by default (Ratelimited is a PermissionDenied): answer 429 instead "
+    "(RATELIMIT_VIEW pointing at a view that returns 429 with Cache-Control: no-store)."
+)
+
+DJANGO_HINTS: _integration.HintTable = {
+    "401-www-authenticate": (
+        'Django: set response["WWW-Authenticate"] = \'Bearer realm="api"\' on the HttpResponse(status=401), '
+        'or STATUSGUARD = {"www_authenticate": ...} to have statusguard add it.'
+    ),
+    "405-allow": (
+        'Django: return HttpResponseNotAllowed(["GET", "HEAD"]) (it sets Allow), or use require_http_methods '
+        "or a class-based view, which do."
+    ),
+    "allow-get-implies-head": (
+        'Django: list HEAD with GET, e.g. HttpResponseNotAllowed(["GET", "HEAD"]); require_GET refuses HEAD: '
+        'use require_safe or require_http_methods(["GET", "HEAD", ...]).'
+    ),
+    "4xx-explain": _django_4xx,
+    "429-not-storable": (
+        'Django: response["Cache-Control"] = "no-store" (or decorate the view with never_cache). '
+        + _DJANGO_RATELIMIT
+    ),
+    "401-vs-403": _DJANGO_RATELIMIT,
+    "204-no-content": "Django: return HttpResponse(status=204) with no content.",
+}
+
+
+def _drf_403(x: Exchange, request_facts: _integration.Facts) -> str | None:
+    if request_facts.get("drf_auth_downgrade"):
+        return (
+            "DRF turned this 401 into a 403 because the view's first authentication class has no "
+            "authenticate_header() (SessionAuthentication has none): put BasicAuthentication or "
+            "TokenAuthentication first, or give the class an authenticate_header()."
+        )
+    if request_facts.get("drf_no_authenticator"):
+        return (
+            "DRF answers 403 instead of 401 here because the view has no authentication class "
+            "(authentication_classes is empty), so an anonymous request can never be challenged: add one "
+            "whose authenticate_header() names a scheme (BasicAuthentication, TokenAuthentication)."
+        )
+    return (
+        "DRF answers 403 instead of 401 whenever the view has no authentication class or the first one "
+        "has no authenticate_header() (SessionAuthentication has none)."
+    )
+
+
+DRF_HINTS: _integration.HintTable = {
+    "401-www-authenticate": (
+        "DRF: the first class in authentication_classes must define authenticate_header(); DRF copies its "
+        "value into WWW-Authenticate."
+    ),
+    "401-vs-403": _drf_403,
+    "429-not-storable": (
+        "DRF throttling sends Retry-After but no Cache-Control: add \"Cache-Control: no-store\" to "
+        "exceptions.Throttled responses in a custom REST_FRAMEWORK['EXCEPTION_HANDLER']."
+    ),
+    "allow-get-implies-head": (
+        'DRF: @api_view(["GET"]) refuses HEAD; write @api_view(["GET", "HEAD"]).'
+    ),
+}
 
 
 # =============================================================================================
@@ -194,13 +287,13 @@ class StatusGuardMiddleware:
             raise ConfigurationError(f"settings.{_SETTING}['log_interval']={interval!r}: expected seconds, e.g. 60")
         self.reporter = Reporter(interval=float(interval), on_violation=_on_violation(config.get("on_violation")))
         self.strict = self.policy.mode == "strict"
-        _hints.install(self.policy, self._hint_tables)
+        _integration.install(self.policy, self._hint_tables)
 
     @staticmethod
-    def _hint_tables() -> tuple[_hints.HintTable, ...]:
-        if _hints.facts.get().get("drf"):
-            return (_hints.DRF, _hints.DJANGO)
-        return (_hints.DJANGO,)
+    def _hint_tables() -> tuple[_integration.HintTable, ...]:
+        if _integration.facts.get().get("drf"):
+            return (DRF_HINTS, DJANGO_HINTS)
+        return (DJANGO_HINTS,)
 
     def __call__(self, request: Any) -> Any:
         if self.async_mode:
@@ -218,11 +311,11 @@ class StatusGuardMiddleware:
         try:
             view = self._view(request)
             facts = self._facts(view, response)
-            token = _hints.facts.set(facts)
+            token = _integration.facts.set(facts)
             try:
                 self._inspect(request, response, view)
             finally:
-                _hints.facts.reset(token)
+                _integration.facts.reset(token)
         except StatusViolationError:
             raise
         except Exception as exc:
@@ -261,36 +354,64 @@ class StatusGuardMiddleware:
         if not isinstance(violations, list):
             violations = []
             meta[META_KEY] = violations
-        asgi = hasattr(request, "scope")
-        scope = request.scope if asgi else {}
-        method = str(request.method or "GET")  # Django upper-cases it already
-        inspection = Inspection(
-            self.policy,
-            self.reporter,
-            method=method,
-            path=request.path,
-            request_headers=_request_headers(request),
-            http_version=str(scope.get("http_version") or meta.get("SERVER_PROTOCOL", "1.1")).removeprefix("HTTP/"),
-            gateway="asgi" if asgi else "wsgi",
+        decision = inspect_response(
+            self.policy, self.reporter, request, response,
             allowed_methods=(lambda: view_methods(view)) if view is not None else None,
             violations=violations,
         )
-        status: int | str = response.status_code
-        if not asgi:
-            status = f"{response.status_code} {response.reason_phrase}"  # what Django's WSGIHandler sends
-        headers = [
-            *response.items(),
-            *(("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()),
-        ]
-        inspection.begin(status, headers)
-        if response.streaming or getattr(response, "is_rendered", True) is False:
-            # A stream is never consumed here; an unrendered TemplateResponse (one a middleware returned
-            # before the handler could render it) is not rendered by us either: its content is unknown.
-            decision = inspection.decide(None, None)
-        else:
-            decision = inspection.decide(bytes(response.content), None, complete=True)
         if decision.changed:
             _apply(response, decision)
+
+
+# =============================================================================================
+# A Django exchange as statusguard reads it (the middleware and the pytest plugin alike)
+# =============================================================================================
+
+
+def inspect_response(
+    policy: Policy,
+    reporter: Reporter,
+    request: Any,
+    response: Any,
+    *,
+    allowed_methods: Callable[[], Iterable[str] | None] | None = None,
+    violations: list[Violation] | None = None,
+) -> Decision:
+    """Check ``response`` (the answer to ``request``) as Django's WSGI or ASGI handler will send it."""
+    meta = request.META
+    asgi = hasattr(request, "scope")
+    scope = request.scope if asgi else {}
+    method = str(request.method or "GET")  # Django upper-cases it already
+    inspection = Inspection(
+        policy,
+        reporter,
+        method=method,
+        path=request.path,
+        request_headers=_request_headers(request),
+        http_version=str(scope.get("http_version") or meta.get("SERVER_PROTOCOL", "1.1")).removeprefix("HTTP/"),
+        gateway="asgi" if asgi else "wsgi",
+        allowed_methods=allowed_methods,
+        violations=violations,
+    )
+    status, headers = _response_head(request, response)
+    inspection.begin(status, headers)
+    if response.streaming or getattr(response, "is_rendered", True) is False:
+        # A stream is never consumed here; an unrendered TemplateResponse (one a middleware returned
+        # before the handler could render it) is not rendered by us either: its content is unknown.
+        return inspection.decide(None, None)
+    return inspection.decide(bytes(response.content), None, complete=True)
+
+
+def _response_head(request: Any, response: Any) -> tuple[int | str, list[tuple[str, str]]]:
+    """The status line and the header lines the handler will send (cookies rendered as Set-Cookie)."""
+    status: int | str = response.status_code
+    if not hasattr(request, "scope"):
+        status = f"{response.status_code} {response.reason_phrase}"  # what Django's WSGIHandler sends
+    headers = [
+        *response.items(),
+        *(("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()),
+    ]
+    return status, headers
 
 
 def _request_headers(request: Any) -> list[tuple[str, str]]:
@@ -351,3 +472,175 @@ def _chunks(body: bytes) -> Iterator[bytes]:
     if body:
         yield body
 
+
+
+# =============================================================================================
+# statusguard audit: the project's URL patterns, and the configuration it gives statusguard
+# =============================================================================================
+
+
+class AlreadyConfigured(Exception):
+    """Django is set up in this process with other settings: one process, one project."""
+
+
+def project_handler(settings_module: str) -> object:
+    """Django's WSGI handler for the project whose settings are ``settings_module``, set up as manage.py does."""
+    import django  # type: ignore[import-untyped,unused-ignore]
+    from django.conf import settings  # type: ignore[import-untyped,unused-ignore]
+
+    if settings.configured:
+        current = getattr(settings, "SETTINGS_MODULE", None)
+        if current != settings_module:
+            raise AlreadyConfigured(f"Django is already configured in this process (with {current!r}), "
+                                    f"not with {settings_module!r}")
+    else:
+        os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    importlib.import_module(settings_module)
+    django.setup()
+    from django.core.handlers.wsgi import WSGIHandler  # type: ignore[import-untyped,unused-ignore]
+
+    return WSGIHandler()
+
+
+def recognizes(app: object) -> bool:
+    handlers = sys.modules.get("django.core.handlers.base")
+    base = getattr(handlers, "BaseHandler", None) if handlers is not None else None
+    return isinstance(base, type) and isinstance(app, base)
+
+
+def discover(app: object, survey: _integration.RouteSurvey) -> _integration.Discovery:
+    """Every URL pattern with a sample path that resolves, and the methods its view serves."""
+    from django.conf import settings  # type: ignore[import-untyped,unused-ignore]
+    from django.urls import Resolver404, get_resolver, resolve  # type: ignore[import-untyped,unused-ignore]
+
+    found = _integration.Discovery("django", quiet_loggers=("django.request",))
+    for host in getattr(settings, "ALLOWED_HOSTS", None) or ():
+        if isinstance(host, str) and host and host != "*" and not host.startswith("."):
+            found.host = host
+            break
+    for template, path, callback in _walk(get_resolver().url_patterns, "", "", survey, 0):
+        try:
+            match = resolve(path)
+        except Resolver404:
+            survey.note(f"skipped {template}: the sample path {path} does not resolve "
+                        "(give values with --param NAME=VALUE)")
+            continue
+        except Exception:
+            continue
+        view = getattr(match, "func", callback)
+        methods: frozenset[str] | None
+        try:
+            methods = view_methods(view)
+        except Exception:
+            methods = None
+        hints = "drf" if _drf_view_class(view) is not None else "django"
+        found.routes.append(_integration.FoundRoute(template, path, methods, hints))
+    return found
+
+
+def _walk(
+    patterns: Iterable[Any], template_prefix: str, path_prefix: str, survey: _integration.RouteSurvey, depth: int,
+) -> Iterator[tuple[str, str, Any]]:
+    """(template, filled path, view) of every URL pattern, through nested includes."""
+    if depth > _MAX_DEPTH:
+        return
+    for pattern in patterns:
+        matcher = getattr(pattern, "pattern", None)
+        try:
+            template, filled = _fill(matcher, survey)
+        except _integration.UnfillableParameter as missing:
+            where = "/" + template_prefix + _pattern_text(matcher)
+            if missing.name == "?":
+                survey.note(f"skipped {where}: a regular expression statusguard cannot fill")
+            elif missing.name != "format":  # DRF's format suffixes: the same view is probed without one
+                survey.note(f"skipped {where}: no sample value for {missing.name!r} "
+                            f"(give one with --param {missing.name}=VALUE)")
+            continue
+        nested = getattr(pattern, "url_patterns", None)
+        if nested is not None:
+            try:
+                children = list(nested)
+            except Exception as exc:
+                survey.note(f"skipped /{template_prefix}{template}: its urlconf failed to load ({exc})")
+                continue
+            yield from _walk(children, template_prefix + template, path_prefix + filled, survey, depth + 1)
+        else:
+            yield "/" + template_prefix + template, "/" + path_prefix + filled, getattr(pattern, "callback", None)
+
+
+def _pattern_text(matcher: Any) -> str:
+    if matcher is None:
+        return ""
+    prefix = getattr(matcher, "language_prefix", None)
+    if isinstance(prefix, str):
+        return prefix
+    return str(matcher)
+
+
+def _fill(matcher: Any, survey: _integration.RouteSurvey) -> tuple[str, str]:
+    """(display template, filled text) for one level of a URL pattern: a route or a regex."""
+    text = _pattern_text(matcher)
+    if matcher is None or hasattr(matcher, "language_prefix"):
+        return text, text
+    if type(matcher).__name__ == "RegexPattern":
+        template, filled = survey.fill_regex(text)
+        regex = getattr(matcher, "regex", None)
+        if isinstance(regex, re.Pattern):
+            found = regex.search(filled)
+            if found is None or found.start() != 0:
+                raise _integration.UnfillableParameter(next(iter(regex.groupindex), "?"))
+        return template, filled
+    return text, survey.fill_angle(text, getattr(matcher, "converters", None) or {})
+
+
+def installed_configuration(app: object) -> tuple[dict[str, Any], object]:
+    """The fix options and rule selectors of ``settings.STATUSGUARD``."""
+    from django.conf import settings  # type: ignore[import-untyped,unused-ignore]
+
+    options: dict[str, Any] = {}
+    rules: object = None
+    config = getattr(settings, _SETTING, None) or {}
+    if isinstance(config, Mapping):
+        options.update({k: v for k, v in config.items() if k in FixOptions.__dataclass_fields__})
+        rules = config.get("rules")
+    return options, rules
+
+
+def hint_tables(hints: str) -> tuple[_integration.HintTable, ...]:
+    return {"django": (DJANGO_HINTS,), "drf": (DRF_HINTS, DJANGO_HINTS)}.get(hints, ())
+
+
+# =============================================================================================
+# The pytest plugin: Django's test client imitates a server in conditional_content_removal
+# =============================================================================================
+
+
+def patch_test_client(module: ModuleType, guard: _integration.PluginGuard) -> str | None:
+    original = getattr(module, "conditional_content_removal", None)
+    if original is None or guard.is_ours(original):
+        return None
+
+    @functools.wraps(original)
+    def conditional_content_removal(request: Any, response: Any) -> Any:
+        # The test client's stand-in for a server (it strips HEAD/1xx/204/304 bodies): check first.
+        try:
+            _check_for_test_client(guard, request, response)
+        except Exception as exc:
+            guard.internal_error("django.test.client", exc)
+        return original(request, response)
+
+    guard.replace(module, "conditional_content_removal", conditional_content_removal)
+    return "Django test client"
+
+
+def _check_for_test_client(guard: _integration.PluginGuard, request: Any, response: Any) -> None:
+    settings = getattr(sys.modules.get("django.conf"), "settings", None)
+    try:
+        middleware = list(getattr(settings, "MIDDLEWARE", None) or ())
+    except Exception:  # settings not configured: no request could have got here, but do not fail it
+        middleware = []
+    if any(isinstance(entry, str) and entry.startswith("statusguard.") for entry in middleware):
+        return  # the app's own statusguard middleware checks it (and the plugin records what it reports)
+    _, headers = _response_head(request, response)
+    guard.exchange(str(request.method or "GET").upper(), str(request.path), int(response.status_code), headers)
+    inspect_response(guard.policy, guard.reporter, request, response)

@@ -19,20 +19,28 @@ The extension wraps ``app.wsgi_app`` in :class:`statusguard.WSGIMiddleware` with
 ``allowed_methods`` taken from the url_map (what Werkzeug's router would allow at the path, HEAD
 and OPTIONS included as Werkzeug adds them), and with hints that speak Flask (``abort(401,
 www_authenticate=...)``, ``abort(405, valid_methods=...)``).
+
+Everything statusguard knows of Flask and Werkzeug lives here: the router reader
+(``allowed_methods``), the hints (``FLASK_HINTS``), the url_map discovery of ``statusguard audit``
+(``discover``, ``installed_configuration``) and the pytest plugin's hook into Flask's test client
+(``patch_test_client``). The CLI and the plugin find it through ``_integration``.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import ConfigurationError
+from ..core.model import Exchange
 from ..core.options import FixOptions
 from ..core.policy import ENV_MODE, MODES
 from ..wsgi import WSGIMiddleware
-from . import _hints
+from . import _integration
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -66,6 +74,59 @@ def allowed_methods(app: Flask) -> Callable[[WSGIEnvironment], Iterable[str] | N
     return methods
 
 
+# =============================================================================================
+# Hints in the framework's own words
+# =============================================================================================
+
+
+def _flask_429(x: Exchange, request_facts: _integration.Facts) -> str | None:
+    text = (
+        "Flask: a hand-made 429 can carry it: abort(make_response(body, 429, "
+        '{"Cache-Control": "no-store"})).'
+    )
+    if _integration.loaded("flask_limiter"):
+        text += (
+            " flask-limiter: register @app.errorhandler(429) returning the response with "
+            '"Cache-Control: no-store", and set RATELIMIT_HEADERS_ENABLED = True so that it sends Retry-After.'
+        )
+    return text
+
+
+FLASK_HINTS: _integration.HintTable = {
+    "401-www-authenticate": (
+        'Flask: abort(401, www_authenticate=WWWAuthenticate("Bearer", {"realm": "api"})) '
+        "(werkzeug.datastructures), or set STATUSGUARD_WWW_AUTHENTICATE to have statusguard add the challenge."
+    ),
+    "405-allow": (
+        'Flask: abort(405, valid_methods=["GET", "HEAD"]) sends Allow (the router\'s own 405 does already); '
+        "statusguard fills it in from app.url_map."
+    ),
+    "405-allow-coherent": (
+        "Flask: build valid_methods from the route (app.url_map knows it), without the refused method."
+    ),
+    "allow-get-implies-head": (
+        "Flask: list HEAD next to GET in valid_methods=[...]; Werkzeug serves HEAD for GET rules."
+    ),
+    "407-proxy-authenticate": (
+        "Flask runs on WSGI, which cannot send Proxy-Authenticate (hop-by-hop): an origin app answers "
+        "abort(401, www_authenticate=...)."
+    ),
+    "416-content-range": (
+        "Flask: abort(416, length=<current size>) sends Content-Range: bytes */<size>; send_file() answers "
+        "ranges correctly by itself."
+    ),
+    "426-upgrade-field": (
+        "Flask runs on WSGI, which cannot send Upgrade and Connection (hop-by-hop): advertise the "
+        "protocol another way (e.g. Alt-Svc) or serve the route from an ASGI app."
+    ),
+    "429-not-storable": _flask_429,
+    "429-explain": "Flask: abort(429, description=\"...\") renders an explanation.",
+    "4xx-explain": 'Flask: abort(code, description="...") renders an explanation; return "", code sends none.',
+    "5xx-explain": 'Flask: abort(code, description="...") renders an explanation; return "", code sends none.',
+    "204-no-content": 'Flask: return "", 204 (not jsonify(...), 204).',
+}
+
+
 def _default_mode(app: Flask) -> str:
     return "strict" if app.debug or app.testing else "fix"
 
@@ -90,7 +151,7 @@ class _GuardedApp:
         settings = dict(self.settings)
         settings["mode"] = mode
         middleware = WSGIMiddleware(self.wrapped, **settings)
-        _hints.install(middleware.policy, lambda: (_hints.FLASK,))
+        _integration.install(middleware.policy, lambda: (FLASK_HINTS,))
         self._by_mode[mode] = middleware
         return middleware
 
@@ -164,3 +225,82 @@ class StatusGuard:
         if not isinstance(guarded, _GuardedApp):
             raise LookupError("statusguard is not installed on this app: call StatusGuard(app) first")
         return guarded.current()
+
+
+# =============================================================================================
+# statusguard audit: the routes of the url_map, and the configuration the app gives statusguard
+# =============================================================================================
+
+
+def recognizes(app: object) -> bool:
+    return hasattr(app, "url_map") and hasattr(app, "wsgi_app")
+
+
+def discover(app: Flask, survey: _integration.RouteSurvey) -> _integration.Discovery:
+    """Every rule of the url_map with a sample path, and the methods the router serves there."""
+    found = _integration.Discovery("flask")
+    router = allowed_methods(app)
+    rules_by_path: dict[str, set[str]] = {}
+    pending: list[tuple[str, str]] = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or getattr(rule, "websocket", False):
+            continue
+        if getattr(rule, "host", None) or getattr(rule, "subdomain", None):
+            survey.note(f"skipped {rule.rule}: host or subdomain rules are not probed")
+            continue
+        try:
+            path = survey.fill_angle(str(rule.rule), getattr(rule, "_converters", {}) or {})
+        except _integration.UnfillableParameter as missing:
+            survey.note(f"skipped {rule.rule}: no sample value for <{missing.name}> "
+                        f"(give one with --param {missing.name}=VALUE)")
+            continue
+        rules_by_path.setdefault(path, set()).update(rule.methods or ())
+        pending.append((rule.rule, path))
+    for template, path in pending:
+        served = router(survey.environ("GET", path))
+        methods = frozenset(served) if served is not None else None
+        if methods is None and rules_by_path.get(path):
+            methods = frozenset(rules_by_path[path])
+        found.routes.append(_integration.FoundRoute(template, path, methods, "flask"))
+    return found
+
+
+def installed_configuration(app: Flask) -> tuple[dict[str, Any], object]:
+    """The fix options and rule selectors from ``app.config`` and an installed ``StatusGuard``."""
+    config: Mapping[str, Any] = app.config
+    options = {name: config[f"STATUSGUARD_{name.upper()}"] for name in _FIX_OPTIONS
+               if f"STATUSGUARD_{name.upper()}" in config}
+    rules = config.get("STATUSGUARD_RULES")
+    installed = getattr(app, "extensions", {}).get(_EXTENSION_KEY)
+    settings = getattr(installed, "settings", None)
+    if isinstance(settings, Mapping):
+        options.update({k: v for k, v in settings.items() if k in _FIX_OPTIONS and v is not None})
+        rules = settings.get("rules", rules)
+    return options, rules
+
+
+def hint_tables(hints: str) -> tuple[_integration.HintTable, ...]:
+    return (FLASK_HINTS,) if hints == "flask" else ()
+
+
+# =============================================================================================
+# The pytest plugin: Flask's test client calls the app through werkzeug.test.run_wsgi_app
+# =============================================================================================
+
+
+def patch_test_client(module: ModuleType, guard: _integration.PluginGuard) -> str | None:
+    original = getattr(module, "run_wsgi_app", None)
+    if original is None or guard.is_ours(original):
+        return None
+
+    @functools.wraps(original)
+    def run_wsgi_app(app: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            checked = app if guard.already_guarded(app) else guard.wrap_wsgi(app)
+        except Exception as exc:
+            guard.internal_error("werkzeug.test.run_wsgi_app", exc)
+            checked = app
+        return original(checked, *args, **kwargs)
+
+    guard.replace(module, "run_wsgi_app", run_wsgi_app)
+    return "werkzeug/Flask test client"

@@ -21,16 +21,25 @@ two things wired in:
 
 The app comes from ``scope["app"]`` (Starlette sets it before its middleware stack runs) or, when
 the middleware wraps the app from outside, from the wrapped app itself.
+
+Everything statusguard knows of Starlette and FastAPI lives here: the router reader
+(``methods_at``), the hints (``STARLETTE_HINTS``, ``FASTAPI_HINTS``), the route discovery of
+``statusguard audit`` (``discover``, ``installed_configuration``) and the pytest plugin's hook into
+Starlette's TestClient (``patch_test_client``). The CLI and the plugin find it through
+``_integration``; nothing here imports Starlette at module level.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 from ..asgi import ASGIMiddleware, Receive, Scope, Send
-from . import _hints
+from ..core.model import Exchange
+from ..core.options import FixOptions
+from . import _integration
 
 __all__ = ["StatusGuardMiddleware", "allowed_methods"]
 
@@ -180,6 +189,101 @@ def allowed_methods(app: object) -> Callable[[Scope], Iterable[str] | None]:
     return methods
 
 
+# =============================================================================================
+# Hints in the framework's own words
+# =============================================================================================
+
+
+def _starlette_429(x: Exchange, request_facts: _integration.Facts) -> str | None:
+    text = 'Starlette: raise HTTPException(429, headers={"Cache-Control": "no-store", "Retry-After": "60"}).'
+    if _integration.loaded("slowapi"):
+        text += (
+            " slowapi: Limiter(..., headers_enabled=True) sends Retry-After and X-RateLimit-*; add "
+            '"Cache-Control: no-store" in the RateLimitExceeded exception handler.'
+        )
+    return text
+
+
+def _starlette_4xx(x: Exchange, request_facts: _integration.Facts) -> str | None:
+    if x.status == 416 and x.has("content-range"):
+        return (
+            "Starlette's FileResponse answers an unsatisfiable Range with an empty 416: statusguard's fix "
+            "gives it a problem+json body."
+        )
+    return 'Starlette: raise HTTPException(status_code, detail="...") instead of an empty Response(status_code=...).'
+
+
+STARLETTE_HINTS: _integration.HintTable = {
+    "401-www-authenticate": (
+        'Starlette: raise HTTPException(401, headers={"WWW-Authenticate": \'Bearer realm="api"\'}).'
+    ),
+    "405-allow": (
+        'Starlette: raise HTTPException(405, headers={"Allow": "GET, HEAD"}); with StatusGuardMiddleware '
+        "installed, statusguard fills Allow in from every route at the path."
+    ),
+    "405-allow-coherent": (
+        "Starlette's router lists only the first matching route's methods in Allow when a path has one "
+        "route per method: give the path one Route(..., methods=[...]) or let statusguard rewrite Allow "
+        "from every route at the path."
+    ),
+    "407-proxy-authenticate": (
+        'Starlette: raise HTTPException(407, headers={"Proxy-Authenticate": \'Basic realm="proxy"\'}) '
+        "(only a proxy should answer 407; an origin answers 401)."
+    ),
+    "426-upgrade-field": (
+        'Starlette: raise HTTPException(426, headers={"Upgrade": "TLS/1.3", "Connection": "upgrade"}).'
+    ),
+    "429-not-storable": _starlette_429,
+    "204-no-content": (
+        "Starlette: return Response(status_code=204); JSONResponse(None, status_code=204) renders 'null'."
+    ),
+    "4xx-explain": _starlette_4xx,
+}
+
+
+def _fastapi_429(x: Exchange, request_facts: _integration.Facts) -> str | None:
+    text = 'FastAPI: raise HTTPException(429, headers={"Cache-Control": "no-store", "Retry-After": "60"}).'
+    if _integration.loaded("slowapi"):
+        text += (
+            " slowapi: Limiter(..., headers_enabled=True) sends Retry-After and X-RateLimit-*; add "
+            '"Cache-Control: no-store" in the RateLimitExceeded exception handler.'
+        )
+    return text
+
+
+FASTAPI_HINTS: _integration.HintTable = {
+    **STARLETTE_HINTS,
+    "401-www-authenticate": (
+        'FastAPI: raise HTTPException(401, headers={"WWW-Authenticate": "Bearer"}); the fastapi.security '
+        "classes (HTTPBearer, OAuth2PasswordBearer) do this for you."
+    ),
+    "405-allow": (
+        'FastAPI: raise HTTPException(405, headers={"Allow": "GET, HEAD"}); with StatusGuardMiddleware '
+        "installed, statusguard fills Allow in from every route at the path."
+    ),
+    "405-allow-coherent": (
+        "FastAPI lists only the first matching route's methods in Allow when a path has one route per "
+        "method (@app.get and @app.post on the same path): use @app.api_route(path, methods=[...]) or let "
+        "statusguard rewrite Allow from every route at the path."
+    ),
+    "allow-get-implies-head": (
+        '@app.get does not answer HEAD in FastAPI: declare @app.api_route(path, methods=["GET", "HEAD"]).'
+    ),
+    "407-proxy-authenticate": (
+        'FastAPI: raise HTTPException(407, headers={"Proxy-Authenticate": \'Basic realm="proxy"\'}) '
+        "(only a proxy should answer 407; an origin answers 401)."
+    ),
+    "426-upgrade-field": (
+        'FastAPI: raise HTTPException(426, headers={"Upgrade": "TLS/1.3", "Connection": "upgrade"}).'
+    ),
+    "429-not-storable": _fastapi_429,
+    "204-no-content": (
+        "FastAPI: declare status_code=204 on the route and return None, or return Response(status_code=204); "
+        "JSONResponse(None, status_code=204) renders 'null'."
+    ),
+}
+
+
 def _is_fastapi(app: object) -> bool:
     fastapi = sys.modules.get("fastapi")
     cls = getattr(fastapi, "FastAPI", None) if fastapi is not None else None
@@ -209,11 +313,11 @@ class StatusGuardMiddleware(ASGIMiddleware):
             allowed_methods=allowed_methods if allowed_methods is not None else self._router_methods,
             log_interval=log_interval, **fix_options,
         )
-        self._tables: tuple[_hints.HintTable, ...] | None = None
-        _hints.install(self.policy, self._hint_tables)
+        self._tables: tuple[_integration.HintTable, ...] | None = None
+        _integration.install(self.policy, self._hint_tables)
 
-    def _hint_tables(self) -> Sequence[_hints.HintTable]:
-        return self._tables or (_hints.STARLETTE,)
+    def _hint_tables(self) -> Sequence[_integration.HintTable]:
+        return self._tables or (STARLETTE_HINTS,)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.policy.mode != "off":
@@ -221,7 +325,7 @@ class StatusGuardMiddleware(ASGIMiddleware):
             if app is None:
                 app = self.app
             if self._tables is None:
-                self._tables = (_hints.FASTAPI,) if _is_fastapi(app) else (_hints.STARLETTE,)
+                self._tables = (FASTAPI_HINTS,) if _is_fastapi(app) else (STARLETTE_HINTS,)
             scope[_SNAPSHOT_KEY] = _routing_scope(scope, app)
         await super().__call__(scope, receive, send)
 
@@ -229,3 +333,122 @@ class StatusGuardMiddleware(ASGIMiddleware):
         snapshot = scope.get(_SNAPSHOT_KEY)
         app = snapshot.get("app") if isinstance(snapshot, dict) else None
         return methods_at(app if app is not None else self.app, scope)
+
+
+# =============================================================================================
+# statusguard audit: the routes of the app, and the configuration it gives statusguard
+# =============================================================================================
+
+
+def _declared_routes(app: object) -> Sequence[Any] | None:
+    router = getattr(app, "router", None)
+    routes = getattr(router, "routes", None) if router is not None else getattr(app, "routes", None)
+    if isinstance(routes, Sequence) and not isinstance(routes, str):
+        return routes
+    return None
+
+
+def recognizes(app: object) -> bool:
+    return _declared_routes(app) is not None
+
+
+def discover(app: Any, survey: _integration.RouteSurvey) -> _integration.Discovery:
+    """Every HTTP route with a sample path, and the methods the router serves there (``methods_at``)."""
+    found = _integration.Discovery("fastapi" if _is_fastapi(app) else "starlette")
+    for template, path, declared in _walk(_declared_routes(app) or [], "", "", survey, 0):
+        methods: frozenset[str] | None
+        try:
+            methods = methods_at(app, survey.scope("GET", path))
+        except Exception:
+            methods = None
+        if methods is None and declared:
+            methods = frozenset(declared) | (frozenset({"HEAD"}) if "GET" in declared else frozenset())
+        found.routes.append(_integration.FoundRoute(template, path, methods, found.framework))
+    return found
+
+
+def _walk(
+    routes: Iterable[Any], template_prefix: str, path_prefix: str, survey: _integration.RouteSurvey, depth: int,
+) -> Iterator[tuple[str, str, frozenset[str] | None]]:
+    """(template, filled path, declared methods) of every HTTP route, through Mounts and included routers."""
+    if depth > _MAX_DEPTH:
+        return
+    for route in routes:
+        kind = type(route).__name__
+        candidates = getattr(route, "effective_candidates", None)  # FastAPI's lazily included router
+        if callable(candidates):
+            try:
+                included = list(candidates())
+            except Exception:
+                continue
+            yield from _walk(included, template_prefix, path_prefix, survey, depth + 1)
+            continue
+        path = getattr(route, "path", None)
+        if not isinstance(path, str) or kind in ("WebSocketRoute", "Host") or "WebSocket" in kind:
+            if kind == "Host":
+                survey.note(f"skipped Host({getattr(route, 'host', '?')!r}) routes: host routing is not probed")
+            continue
+        try:
+            filled = survey.fill_braces(path, getattr(route, "param_convertors", None) or {}, _annotations(route))
+        except _integration.UnfillableParameter as missing:
+            survey.note(f"skipped {template_prefix + path}: no sample value for {{{missing.name}}} "
+                        f"(give one with --param {missing.name}=VALUE)")
+            continue
+        if kind == "Mount" or (hasattr(route, "routes") and not hasattr(route, "endpoint")):
+            inner = getattr(route, "routes", None)
+            if inner:
+                yield from _walk(inner, template_prefix + path, path_prefix + filled, survey, depth + 1)
+            else:
+                app = getattr(route, "app", None)
+                what = type(app).__name__ if app is not None else "an app"
+                survey.note(f"skipped {template_prefix + path or '/'}: a mounted {what} has no routes to discover")
+            continue
+        methods = getattr(route, "methods", None)
+        declared = frozenset(str(m).upper() for m in methods) if methods else None
+        yield template_prefix + path, path_prefix + filled or "/", declared
+
+
+def _annotations(route: Any) -> dict[str, Any]:
+    """A FastAPI route's path parameters by name -> their annotation (``item_id: int``): the best sample."""
+    annotations: dict[str, Any] = {}
+    original = getattr(route, "original_route", route)
+    dependant = getattr(original, "dependant", None)
+    for param in getattr(dependant, "path_params", None) or ():
+        info = getattr(param, "field_info", None)
+        annotation = getattr(info, "annotation", None)
+        if annotation is None:
+            annotation = getattr(param, "type_", None)
+        annotations[str(getattr(param, "alias", None) or getattr(param, "name", ""))] = annotation
+    return annotations
+
+
+def installed_configuration(app: Any) -> tuple[dict[str, Any], object]:
+    """The fix options and rule selectors given to a statusguard middleware in ``app.add_middleware``."""
+    names = FixOptions.__dataclass_fields__
+    options: dict[str, Any] = {}
+    rules: object = None
+    for middleware in getattr(app, "user_middleware", None) or ():
+        cls = getattr(middleware, "cls", None)
+        if isinstance(cls, type) and issubclass(cls, ASGIMiddleware):
+            kwargs = getattr(middleware, "kwargs", None) or {}
+            options.update({k: v for k, v in kwargs.items() if k in names})
+            rules = kwargs.get("rules", rules)
+    return options, rules
+
+
+def hint_tables(hints: str) -> tuple[_integration.HintTable, ...]:
+    return {"starlette": (STARLETTE_HINTS,), "fastapi": (FASTAPI_HINTS,)}.get(hints, ())
+
+
+# =============================================================================================
+# The pytest plugin: Starlette's (and FastAPI's) TestClient hands each request to its transport
+# =============================================================================================
+
+
+def patch_test_client(module: ModuleType, guard: _integration.PluginGuard) -> str | None:
+    cls = getattr(module, "_TestClientTransport", None)
+    original = getattr(cls, "handle_request", None) if isinstance(cls, type) else None
+    if original is None or guard.is_ours(original):
+        return None
+    guard.replace(cls, "handle_request", guard.sync_method(original, guard.wrap_asgi))
+    return "starlette TestClient"

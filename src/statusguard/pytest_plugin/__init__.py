@@ -11,8 +11,10 @@ nothing unless switched on:
 
 When on, the responses of Starlette's/FastAPI's TestClient, httpx's ASGITransport and WSGITransport,
 the Flask/werkzeug test client and Django's test Client (and DRF's APIClient) are checked without the
-app being touched; see docs/pytest.md. The working part lives in ``statusguard.pytest_plugin.support``,
-imported only when the plugin is on (or a test asks for the ``statusguard`` fixture).
+app being touched; see docs/pytest.md. The working part lives in the modules next to this one
+(``session``, ``guard``, ``recorder``, ``fixture``), imported only when the plugin is on (or a test
+asks for the ``statusguard`` fixture); each framework's test client is patched by its integration
+in ``statusguard.contrib``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from .support import StatusGuardFixture
+    from .fixture import StatusGuardFixture
 
 __all__ = ["MODES", "pytest_addoption", "pytest_configure", "pytest_load_initial_conftests", "statusguard"]
 
@@ -101,7 +103,7 @@ def pytest_configure(config: pytest.Config) -> None:
     mode, source = _mode(config)
     if mode == "off":
         return
-    from .support import SessionPlugin
+    from .session import SessionPlugin
 
     try:
         plugin = SessionPlugin(
@@ -116,7 +118,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def statusguard(request: pytest.FixtureRequest) -> StatusGuardFixture:
     """The status-code violations recorded in this test (a sequence; ``.rules`` lists their ids), and
     ``with statusguard.expect("405-allow"): ...`` to assert one happens (it then does not fail the test)."""
-    from .support import SessionPlugin, StatusGuardFixture
+    from .fixture import StatusGuardFixture
+    from .session import SessionPlugin
 
     plugin = request.config.pluginmanager.get_plugin(_PLUGIN_NAME)
     return StatusGuardFixture(plugin if isinstance(plugin, SessionPlugin) else None, request.node.nodeid)
