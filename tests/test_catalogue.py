@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -293,3 +294,32 @@ def test_correct_responses_pass_fix_unchanged(
 ) -> None:
     result = statusguard.fix(status, headers, body, method=method, request_headers=request_headers)
     assert (result.status, result.headers, result.body, result.fixed) == (status, headers, body, ())
+
+
+# Fixes ------------------------------------------------------------------------------------------
+
+# Configuration a fix may need (fixes never invent a challenge, a Retry-After or a login URL).
+_FIX_OPTIONS: dict[str, Any] = {
+    "www_authenticate": 'Bearer realm="api"', "proxy_authenticate": 'Basic realm="proxy"',
+    "retry_after": {413: 60, 429: 120, 503: 120}, "upgrade": "TLS/1.3", "blocked_by": "https://isp.example/",
+    "login_url": "https://login.example/", "status_map": {509: 503, 499: 400, 418: 400},
+    "cache_control": {404: "max-age=60"},
+}
+_ROUTER = frozenset({"GET", "POST"})  # for the examples of rules whose fix writes what the router says
+
+
+@pytest.mark.parametrize("rule", [rule for rule in RULES.values() if rule.fixable], ids=lambda rule: rule.id)
+def test_every_fix_mends_one_of_its_bad_examples(rule: Rule) -> None:
+    """A fix reports "fixed" only when its rule passes afterwards, and some bad example shows it working."""
+    mended = []
+    for example in rule.examples_bad:
+        result = statusguard.fix(
+            example.status, list(example.headers), example.body, method=example.method,
+            request_headers=list(example.request_headers), http_version=example.http_version,
+            allowed_methods=example.allowed_methods if example.allowed_methods is not None else _ROUTER,
+            gateway=example.gateway, rules={rule.id: "fix"}, **_FIX_OPTIONS,
+        )
+        if rule.id in result.fixed:
+            assert rule.id not in {v.rule for v in result.remaining}, f"{rule.id} says fixed but still fires"
+            mended.append(example)
+    assert mended, f"no bad example of {rule.id} is mended by its fix: add one that shows the fix working"

@@ -120,3 +120,62 @@ def test_no_import_circle() -> None:
         if name not in done:
             visit(name, [name])
     assert circles == []
+
+
+def _graph() -> dict[str, set[str]]:
+    modules: dict[str, tuple[Path, bool]] = {}
+    for path in (SRC / "statusguard").rglob("*.py"):
+        parts = list(path.relative_to(SRC).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        modules[".".join(parts[:-1] if is_package else parts)] = (path, is_package)
+    return {name: _imports(path, name, is_package, set(modules)) for name, (path, is_package) in modules.items()}
+
+
+# The layers of docs/architecture.md, from the bottom up: a module may import its own layer and the
+# ones below it, never one above.
+_LAYERS = [
+    ("core", ("statusguard.core",)),
+    ("runtime", ("statusguard.runtime",)),
+    ("adapters", ("statusguard.wsgi", "statusguard.asgi", "statusguard.errors")),
+    ("integrations", ("statusguard.contrib",)),
+    ("surfaces", ("statusguard.cli", "statusguard.pytest_plugin", "statusguard._docs", "statusguard.demo")),
+]
+
+
+def _layer(module: str) -> int | None:
+    for rank, (_, prefixes) in enumerate(_LAYERS):
+        if any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes):
+            return rank
+    return None
+
+
+def test_each_layer_imports_only_the_layers_below_it() -> None:
+    upward = [
+        f"{module} ({_LAYERS[rank][0]}) imports {imported} ({_LAYERS[theirs][0]})"
+        for module, imports in sorted(_graph().items())
+        if (rank := _layer(module)) is not None
+        for imported in sorted(imports)
+        if (theirs := _layer(imported)) is not None and theirs > rank
+    ]
+    assert upward == []
+
+
+def test_the_core_imports_nothing_outside_the_standard_library() -> None:
+    stdlib = set(sys.stdlib_module_names) | {"__future__"}
+    foreign = []
+    for path in (SRC / "statusguard" / "core").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module else []
+            )
+            foreign += [f"{path.name}: {name}" for name in names if name.split(".")[0] not in stdlib]
+    assert foreign == []
+
+
+def test_no_module_is_too_long_to_read_in_one_sitting() -> None:
+    long = {
+        str(path.relative_to(SRC)): lines
+        for path in (SRC / "statusguard").rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 800
+    }
+    assert long == {}
