@@ -323,3 +323,19 @@ def test_every_fix_mends_one_of_its_bad_examples(rule: Rule) -> None:
             assert rule.id not in {v.rule for v in result.remaining}, f"{rule.id} says fixed but still fires"
             mended.append(example)
     assert mended, f"no bad example of {rule.id} is mended by its fix: add one that shows the fix working"
+
+
+def test_the_may_rows_that_feed_fixes_are_spec_rows_never_violations() -> None:
+    from statusguard.core.options import FixOptions
+    from statusguard.core.rules import ADDITIONS
+
+    spec = _spec_rows()
+    assert {addition.id for addition in ADDITIONS} == {"429-retry-after", "503-retry-after"}
+    for addition in ADDITIONS:
+        assert spec[addition.id].level == "MAY" and addition.id in NOT_CHECKABLE and addition.id not in RULES
+        assert isinstance(getattr(FixOptions.build(), addition.option), dict)
+        status = min(addition.statuses)
+        correct = [("Content-Type", "text/plain"), ("Cache-Control", "no-store")]
+        added = statusguard.fix(status, correct, b"x", **{addition.option: {status: "7"}})
+        assert (addition.field, "7") in added.headers and not added.fixed and not added.remaining
+        assert statusguard.check(status, correct, b"x") == []  # its absence is never a violation

@@ -8,7 +8,7 @@ fixed response re-checks clean for the rules that were fixed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from .checker import build_exchange
 from .dispatch import Gateway
 from .model import Draft, Exchange, HeaderInput, Phase, Violation
 from .policy import Action, Policy
-from .rules import RULES
+from .rules import ADDITIONS, RULES
 
 __all__ = ["FixResult", "Repair", "fix", "repair"]
 
@@ -166,21 +166,32 @@ def repair(
     return Repair(draft, current_x, found, fixed, current, errors, x.status, x.headers)
 
 
-def wants_hints(status: int, headers_have_retry_after: bool, policy: Policy) -> bool:
-    """Would ``repair`` add a configured value to this response even though it breaks no rule?"""
-    return (
-        policy.mode in ("fix", "strict") and status in (429, 503) and not headers_have_retry_after
-        and status in policy.options.retry_after
-    )
+def _additions(status: int, has_field: Callable[[str], bool], policy: Policy) -> list[tuple[str, str]]:
+    """The configured fields the catalogue's MAY rows (``ADDITIONS``) add to this response."""
+    if policy.mode not in ("fix", "strict"):
+        return []
+    found = []
+    for addition in ADDITIONS:
+        if status in addition.statuses and not has_field(addition.field.lower()):
+            value = getattr(policy.options, addition.option).get(status)
+            if value is not None:
+                found.append((addition.field, value))
+    return found
+
+
+def wants_hints(status: int, has_field: Callable[[str], bool], policy: Policy) -> bool:
+    """Would ``repair`` add a configured value to this response even though it breaks no rule?
+    (``has_field``: does the response have this lower-case field.)"""
+    return bool(_additions(status, has_field, policy))
 
 
 def _apply_hints(draft: Draft, x: Exchange, policy: Policy) -> bool:
-    """RULES.md's MAY rows that feed fixes: a configured Retry-After on 429 and 503 (RFC 6585 §4,
-    RFC 9110 §15.6.4). Never reported as violations; applied only when the user configured a value."""
-    if not wants_hints(draft.status, draft.has("retry-after"), policy):
-        return False
-    draft.add("Retry-After", policy.options.retry_after[draft.status])
-    return True
+    """RULES.md's MAY rows that feed fixes (``core/rules`` ``ADDITIONS``: a configured Retry-After on
+    429 and 503). Never reported as violations; applied only when the user configured a value."""
+    added = _additions(draft.status, draft.has, policy)
+    for name, value in added:
+        draft.add(name, value)
+    return bool(added)
 
 
 def _valid_status_line(line: str) -> bool:

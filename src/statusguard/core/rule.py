@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .model import SEVERITY, Draft, Example, Exchange, Level, Phase
 from .options import FixOptions
 
-__all__ = ["ALL_FIELDS", "BodyRead", "Check", "Fix", "Reads", "Rule"]
+__all__ = ["ALL_FIELDS", "Addition", "BodyRead", "Check", "Fix", "Reads", "Rule"]
 
 # What a rule reads of the body, from least to most:
 # - "none": nothing (a head-phase rule, decided before any body byte);
@@ -208,3 +208,17 @@ def _statuses_json(statuses: frozenset[int] | None) -> object:
     if statuses == frozenset({-1}):  # the catalogue's OUT_OF_RANGE marker
         return "outside 100-599"
     return sorted(statuses)
+
+
+class Addition(NamedTuple):
+    """A MAY row of RULES.md that feeds a fix: a field statusguard adds from configuration alone.
+
+    Never a violation (a MAY is an option, not a requirement): in fix and strict modes, a response
+    with one of ``statuses`` that lacks ``field`` gets the value configured for its status in the
+    fix option ``option`` (a mapping status -> value), and nothing when none is configured.
+    """
+
+    id: str  # the RULES.md row, e.g. "429-retry-after"
+    statuses: frozenset[int]
+    field: str  # as written on the wire, e.g. "Retry-After"
+    option: str  # the FixOptions attribute holding {status: value}

@@ -173,7 +173,7 @@ class Inspection:
             return memo
         code = x.status
         hold = any(policy.action(rule, code) is not Action.OFF for rule in selection.body)
-        facts = (policy, hold, selection.asks_router, wants_hints(code, x.has("retry-after"), policy))
+        facts = (policy, hold, selection.asks_router, wants_hints(code, x.has, policy))
         selection.memo = facts
         return facts
 

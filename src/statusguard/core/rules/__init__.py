@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..rule import Rule
+from ..rule import Addition, Rule
 
 # The sections, in the catalogue's order (importing one registers its rules, in its order).
 from . import caching, client_error, fields, general, informational, problem_details, redirection, server_error, success
+from ._base import ADDITIONS as _ADDITIONS
 from ._base import OUT_OF_RANGE, REGISTERED
 
-__all__ = ["NOT_CHECKABLE", "OUT_OF_RANGE", "RULES", "RULE_LIST", "SECTIONS"]
+__all__ = ["ADDITIONS", "NOT_CHECKABLE", "OUT_OF_RANGE", "RULES", "RULE_LIST", "SECTIONS"]
 
 # The sections in the catalogue's order (RULES.md's): the order rules are dispatched and documented in.
 _ORDER = [
@@ -40,6 +41,9 @@ _REGISTERED = sorted(REGISTERED, key=lambda entry: _ORDER.index(entry[1]))  # st
 RULE_LIST: tuple[Rule, ...] = tuple(rule for rule, _, _ in _REGISTERED)
 RULES: Mapping[str, Rule] = {rule.id: rule for rule in RULE_LIST}
 assert len(RULES) == len(RULE_LIST), "duplicate rule id"
+
+# The MAY rows that feed fixes (never violations): a configured field added in fix mode.
+ADDITIONS: tuple[Addition, ...] = tuple(_ADDITIONS)
 
 # (section title, its rules) in the catalogue's order, for the generated docs.
 SECTIONS: tuple[tuple[str, tuple[Rule, ...]], ...] = tuple(

@@ -19,7 +19,7 @@ from ..headers import (
 from ..model import Draft, Example, Exchange, Level
 from ..options import FixOptions
 from ..phrases import reason_phrase
-from ..rule import Reads, Rule
+from ..rule import Addition, Reads, Rule
 from ._repairs import add_problem_details, make_not_storable
 
 # Marker for the statuses of ``status-in-range``: anything outside 100-599.
@@ -36,6 +36,14 @@ _NO_CONTENT_STATUSES = frozenset({204, 304}) | _1XX
 # Every rule in registration order, with the module and the title of the section that registered it.
 REGISTERED: list[tuple[Rule, str, str]] = []
 _section = ["", "Rules"]
+
+
+# The MAY rows that feed fixes (``Addition``), in registration order.
+ADDITIONS: list[Addition] = []
+
+
+def _addition(id: str, statuses: set[int], field: str, option: str) -> None:
+    ADDITIONS.append(Addition(id, frozenset(statuses), field, option))
 
 
 def open_section(module: str, title: str) -> None:

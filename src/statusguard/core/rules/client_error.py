@@ -17,6 +17,7 @@ from ._base import (
     _2XX,
     _4XX,
     _EXPLAINED_ELSEWHERE_4XX,
+    _addition,
     _allow_from_router,
     _ex,
     _explain_rule,
@@ -612,6 +613,8 @@ _explain_rule(
     "explain the rate limit",
 )
 _not_storable_rule("429-not-storable", "RFC 6585 §4")
+# RFC 6585 §4: a 429 MAY include Retry-After: added in fix mode when the user configured one.
+_addition("429-retry-after", {429}, "Retry-After", "retry_after")
 _explain_rule(
     "431-name-field", frozenset({431}),
     "A 431 names the offending field when a single field is too large.",

@@ -8,6 +8,7 @@ from ..rule import Reads
 from ._base import (
     _5XX,
     _EXPLAINED_ELSEWHERE_5XX,
+    _addition,
     _deprecated_code,
     _ex,
     _explain_rule,
@@ -18,6 +19,9 @@ from ._base import (
 from ._repairs import add_problem_details
 
 open_section(__name__, '1.7 5xx')
+
+# RFC 9110 §15.6.4: a 503 MAY send Retry-After: added in fix mode when the user configured one.
+_addition("503-retry-after", {503}, "Retry-After", "retry_after")
 
 _explain_rule(
     "5xx-explain", _5XX - _EXPLAINED_ELSEWHERE_5XX,
