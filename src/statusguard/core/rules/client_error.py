@@ -199,7 +199,7 @@ def _check_get_implies_head(x: Exchange) -> str | None:
         return None
     message = f"Allow lists GET but not HEAD ({escape(x.get('allow') or '')!r})"
     if x.allowed_methods is not None and "GET" in x.allowed_methods and "HEAD" not in x.allowed_methods:
-        message += "; the route does not answer HEAD either (RFC 9110 §9.1: serve it wherever GET is)"
+        message += "; the route does not answer HEAD either: serve it wherever GET is served"
     return message
 
 
