@@ -393,3 +393,23 @@ def test_view_methods(django_configured: None) -> None:
     # as_view(http_method_names=...) narrows a class-based view.
     assert view_methods(django_urls.Article.as_view(http_method_names=["get"])) == {"GET"}
     assert view_methods(django_urls.Article.as_view(http_method_names=["get", "head"])) == {"GET", "HEAD"}
+
+
+def test_view_methods_skips_what_dispatch_can_never_match(django_configured: None) -> None:
+    """require_http_methods compares its list with the upper-case request.method, and View.dispatch
+    looks up request.method.lower() in http_method_names (and then a handler of that name): a name
+    in the other case is never served."""
+    from django.test import RequestFactory
+    from django.views.decorators.http import require_http_methods
+
+    from statusguard.contrib.django import view_methods
+
+    from . import django_urls
+
+    decorated = require_http_methods(["get", "POST"])(django_urls.hello)
+    view = django_urls.Article.as_view(http_method_names=["GET", "post"])
+    factory = RequestFactory()
+    for answers in (decorated, view):
+        assert answers(factory.get("/x")).status_code == 405
+        assert answers(factory.post("/x")).status_code == 200
+        assert view_methods(answers) == {"POST"}

@@ -107,8 +107,8 @@ def _class_methods(func: object) -> frozenset[str] | None:
 
     served = set()
     for name in names:
-        if not isinstance(name, str) or name != name.lower():
-            continue  # View.dispatch looks up request.method.lower() in http_method_names
+        if not isinstance(name, str):
+            continue
         # View.setup (and ViewSetMixin.as_view) serve HEAD with the GET handler when there is no head().
         if handles(name) or (name == "head" and handles("get")):
             served.add(name.upper())
