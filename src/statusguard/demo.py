@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DEMO_OPTIONS", "ROUTES", "allowed_methods", "app"]
 
-# path -> methods the route serves (HEAD is served wherever GET is, as every framework does)
+# path -> methods the route serves (and HEAD wherever GET is: the demo answers it, as Starlette,
+# Werkzeug and Django's View do; FastAPI's @app.get does not)
 ROUTES: dict[str, tuple[str, ...]] = {
     "/": ("GET",),
     "/items": ("GET", "POST"),
