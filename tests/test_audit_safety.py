@@ -150,7 +150,7 @@ def test_fastapi_default_audit_sends_no_unsafe_method(app_dir: Path, capsys: pyt
     assert set(sg_safety_fast.CALLS) <= {"things", "orders GET"}
     assert "orders GET" in sg_safety_fast.CALLS  # the included router's route, order_id sampled as an int
     routes = {r["route"]: r for r in report["routes"]}  # type: ignore[attr-defined]
-    assert set(routes["/v1/orders/{order_id}"]["methods"]) == {"GET", "HEAD", "DELETE", "PUT"}
+    assert set(routes["/v1/orders/{order_id}"]["methods"]) == {"GET", "DELETE", "PUT"}  # FastAPI: no HEAD
     assert routes["/v1/orders/{order_id}"]["path"] == "/v1/orders/1"
     methods = {p["method"] for r in routes.values() for p in r["probes"]}
     assert methods & UNSAFE_METHODS <= {"DELETE", "PATCH", "PUT", "POST"}  # only where no handler serves them

@@ -775,8 +775,8 @@ def test_allowed_methods_feeds_the_405_allow_fix() -> None:
     app = simple_app("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Content-Length", "2")], [b"no"])
     wire = server.run(WSGIMiddleware(app, allowed_methods=allowed), environ)
     assert wire == b"no"
-    # GET implies HEAD (RFC 9110 §9.3.2); the refused DELETE is not listed.
-    assert server.header("Allow") == ["GET, HEAD, POST"]
+    # Exactly what the router reported (nothing implied); the refused DELETE is not listed.
+    assert server.header("Allow") == ["GET, POST"]
     assert seen == [environ]
     assert seen[0] is environ
     assert rules_of(environ) == ["405-allow"]
@@ -786,7 +786,7 @@ def test_allowed_methods_given_as_one_string_is_split() -> None:
     server = Server()
     app = simple_app("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Content-Length", "2")], [b"no"])
     server.run(WSGIMiddleware(app, allowed_methods=lambda environ: "GET, PUT"), make_environ("DELETE"))
-    assert server.header("Allow") == ["GET, HEAD, PUT"]
+    assert server.header("Allow") == ["GET, PUT"]
 
 
 def test_allowed_methods_that_raises_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:

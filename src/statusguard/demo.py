@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DEMO_OPTIONS", "ROUTES", "allowed_methods", "app"]
 
-# path -> methods the route serves (HEAD is served wherever GET is, as every framework does)
+# path -> methods the route serves (and HEAD wherever GET is: the demo answers it, as Starlette,
+# Werkzeug and Django's View do; FastAPI's @app.get does not)
 ROUTES: dict[str, tuple[str, ...]] = {
     "/": ("GET",),
     "/items": ("GET", "POST"),
@@ -39,9 +40,13 @@ _REPORT = b"%PDF-1.4 demo report " * 50
 
 
 def allowed_methods(environ: WSGIEnvironment) -> Iterable[str] | None:
-    """Router knowledge for statusguard: the methods served at the request's path."""
+    """Router knowledge for statusguard: the methods served at the request's path (HEAD with GET:
+    ``app`` answers it; statusguard lists in Allow only what the router reports)."""
     route = _route(environ.get("PATH_INFO", "/"))
-    return ROUTES[route] if route else None
+    if route is None:
+        return None
+    methods = ROUTES[route]
+    return (*methods, "HEAD") if "GET" in methods else methods
 
 
 def _route(path: str) -> str | None:

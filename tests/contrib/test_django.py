@@ -70,12 +70,12 @@ def test_not_allowed_is_reported_in_log_mode(make_client: MakeClient, recorder: 
 def test_not_allowed_is_completed_in_fix_mode(make_client: MakeClient, recorder: Recorder) -> None:
     response = make_client(mode="fix", on_violation=recorder).post("/legacy")
     assert response.status_code == 405
-    assert response["Allow"] == "GET, HEAD"
+    assert response["Allow"] == "GET"  # a plain view: nothing says it answers HEAD (it does not), so no HEAD
     assert response["Content-Type"] == "application/problem+json"
     body = json.loads(response.content)
     assert body == {"type": "about:blank", "title": "Method Not Allowed", "status": 405}
     assert response["Content-Length"] == str(len(response.content))
-    assert recorder.actions() == {"allow-get-implies-head": "fixed", "4xx-explain": "fixed"}
+    assert recorder.actions() == {"allow-get-implies-head": "unfixed", "4xx-explain": "fixed"}
 
 
 def test_not_allowed_raises_in_strict_mode(make_client: MakeClient) -> None:
@@ -101,10 +101,12 @@ def test_require_http_methods_is_reported_in_log_mode(make_client: MakeClient, r
     assert sorted(recorder.rules) == ["4xx-explain", "allow-get-implies-head"]
 
 
-def test_require_http_methods_fix_uses_the_decorator_list(make_client: MakeClient, recorder: Recorder) -> None:
+def test_require_http_methods_fix_keeps_exactly_the_decorator_list(make_client: MakeClient, recorder: Recorder) -> None:
     response = make_client(mode="fix", on_violation=recorder).delete("/form")
     assert response.status_code == 405
-    assert response["Allow"] == "GET, HEAD, POST"
+    assert response["Allow"] == "GET, POST"  # require_http_methods(["GET", "POST"]) refuses HEAD: not listed
+    assert recorder.actions()["allow-get-implies-head"] == "unfixed"
+    assert "the route does not answer HEAD either" in recorder.get("allow-get-implies-head").message
 
 
 def test_require_http_methods_raises_in_strict_mode(make_client: MakeClient) -> None:
@@ -214,7 +216,7 @@ def test_head_under_asgi(make_client: MakeClient, recorder: Recorder) -> None:
 def test_async_require_http_methods(make_client: MakeClient, recorder: Recorder) -> None:
     response = make_client(async_=True, mode="fix", on_violation=recorder).delete("/form-async")
     assert response.status_code == 405
-    assert response["Allow"] == "GET, HEAD, PUT"
+    assert response["Allow"] == "GET, PUT"  # exactly the decorator's list
     with pytest.raises(StatusViolationError):
         make_client(async_=True, mode="strict").delete("/form-async")
 
@@ -391,3 +393,23 @@ def test_view_methods(django_configured: None) -> None:
     # as_view(http_method_names=...) narrows a class-based view.
     assert view_methods(django_urls.Article.as_view(http_method_names=["get"])) == {"GET"}
     assert view_methods(django_urls.Article.as_view(http_method_names=["get", "head"])) == {"GET", "HEAD"}
+
+
+def test_view_methods_skips_what_dispatch_can_never_match(django_configured: None) -> None:
+    """require_http_methods compares its list with the upper-case request.method, and View.dispatch
+    looks up request.method.lower() in http_method_names (and then a handler of that name): a name
+    in the other case is never served."""
+    from django.test import RequestFactory
+    from django.views.decorators.http import require_http_methods
+
+    from statusguard.contrib.django import view_methods
+
+    from . import django_urls
+
+    decorated = require_http_methods(["get", "POST"])(django_urls.hello)
+    view = django_urls.Article.as_view(http_method_names=["GET", "post"])
+    factory = RequestFactory()
+    for answers in (decorated, view):
+        assert answers(factory.get("/x")).status_code == 405
+        assert answers(factory.post("/x")).status_code == 200
+        assert view_methods(answers) == {"POST"}

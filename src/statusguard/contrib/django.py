@@ -85,7 +85,9 @@ def _required_methods(func: object) -> frozenset[str] | None:
         return None
     if isinstance(listed, str) or not isinstance(listed, Iterable):
         return None
-    return frozenset(str(method) for method in listed)  # compared as written: require_http_methods is case-sensitive
+    # ``request.method not in request_method_list``, and Django upper-cases request.method: a
+    # method written in lower case is never answered, so it is not reported either.
+    return frozenset(method for method in listed if isinstance(method, str) and method == method.upper())
 
 
 def _class_methods(func: object) -> frozenset[str] | None:
@@ -114,11 +116,17 @@ def _class_methods(func: object) -> frozenset[str] | None:
 
 
 def view_methods(view: object) -> frozenset[str] | None:
-    """The methods ``view`` (a URL pattern's callback) serves, or None when it cannot be known.
+    """The methods ``view`` (a URL pattern's callback) really answers, or None when it cannot be known.
 
     Follows the ``__wrapped__`` chain through decorators: each ``require_http_methods`` layer
-    narrows the set; a class-based view at the bottom gives its handlers. A plain function view
-    with no method decorator answers whatever it likes: None.
+    (``require_GET``, ``require_safe``...) narrows the set to exactly its list, read from the
+    decorator's closure; a class-based view at the bottom gives what ``View.dispatch`` serves: the
+    names in ``http_method_names`` that have a handler, HEAD with GET when there is no ``head``
+    (``View.setup``), OPTIONS from ``View.options``. DRF's ``APIView`` is such a view;
+    ``@api_view([...])`` builds one whose ``http_method_names`` are its list plus OPTIONS (so no HEAD
+    unless listed); a viewset route serves its actions, HEAD with a ``get`` action. A plain function
+    view with no method decorator answers whatever it likes: None. A Django URL resolves to one view,
+    so the view's methods are the path's.
     """
     result: frozenset[str] | None = None
     seen: set[int] = set()

@@ -16,14 +16,16 @@ Configuration comes from keyword arguments (which win) and then ``app.config``:
   ``STATUSGUARD_RETRY_AFTER``, ...), plus ``STATUSGUARD_LOG_INTERVAL`` and ``STATUSGUARD_ON_VIOLATION``.
 
 The extension wraps ``app.wsgi_app`` in :class:`statusguard.WSGIMiddleware` with
-``allowed_methods`` taken from the url_map (what Werkzeug's router would allow at the path, HEAD
-and OPTIONS included as Werkzeug adds them), and with hints that speak Flask (``abort(401,
+``allowed_methods`` taken from the url_map (what Werkzeug's router would allow at the path: HEAD
+where a rule has GET, as Werkzeug's ``Rule`` adds it, and OPTIONS where Flask's
+``provide_automatic_options`` added it), and with hints that speak Flask (``abort(401,
 www_authenticate=...)``, ``abort(405, valid_methods=...)``).
 
-Everything statusguard knows of Flask and Werkzeug lives here: the router reader
-(``allowed_methods``), the hints (``FLASK_HINTS``), the url_map discovery of ``statusguard audit``
-(``discover``, ``installed_configuration``) and the pytest plugin's hook into Flask's test client
-(``patch_test_client``). The CLI and the plugin find it through ``_integration``.
+Everything statusguard knows of Flask and Werkzeug lives here: the router reader (``methods_at``,
+wrapped for the middleware by ``allowed_methods``), the hints (``FLASK_HINTS``), the url_map
+discovery of ``statusguard audit`` (``discover``, ``installed_configuration``) and the pytest
+plugin's hook into Flask's test client (``patch_test_client``). The CLI and the plugin find it
+through ``_integration``.
 """
 
 from __future__ import annotations
@@ -46,30 +48,38 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from flask import Flask
 
-__all__ = ["StatusGuard", "allowed_methods"]
+__all__ = ["StatusGuard", "allowed_methods", "methods_at"]
 
 _FIX_OPTIONS = tuple(FixOptions.__dataclass_fields__)
 _OPTIONS = ("mode", "rules", "on_violation", "log_interval", "allowed_methods", *_FIX_OPTIONS)
 _EXTENSION_KEY = "statusguard"
 
 
-def allowed_methods(app: Flask) -> Callable[[WSGIEnvironment], Iterable[str] | None]:
-    """A callable(environ) giving the methods ``app``'s url_map serves at the request's path.
+def methods_at(app: Flask, environ: WSGIEnvironment) -> frozenset[str] | None:
+    """The methods ``app``'s url_map answers at the path of ``environ``, or None.
 
     It binds the url_map the way Flask does for the request (``app.create_url_adapter``, so that
-    SERVER_NAME and subdomain/host matching apply) and asks Werkzeug which methods would match:
-    the methods of every rule at the path, with HEAD where GET is, and OPTIONS where Flask
-    answers it. None when no rule matches the path (another app may serve it: no guess).
+    SERVER_NAME and subdomain/host matching apply) and asks Werkzeug which methods would match
+    (``MapAdapter.allowed_methods``: the union of the methods of every rule at the path). That is
+    what the app answers, with nothing to add: a ``Rule`` with GET holds HEAD (Werkzeug serves it
+    with the GET view), and a rule holds OPTIONS exactly when Flask answers it, automatically
+    (``provide_automatic_options``, on unless the view or ``PROVIDE_AUTOMATIC_OPTIONS`` turns it
+    off) or through the view. None when no rule matches the path (another app may serve it: no guess).
     """
+    try:
+        request = app.request_class(environ, populate_request=False, shallow=True)
+        adapter = app.create_url_adapter(request)
+        found = frozenset(str(m).upper() for m in adapter.allowed_methods()) if adapter is not None else None
+    except Exception:  # an untrusted Host, a broken environ: no router knowledge, no guess
+        return None
+    return found or None
+
+
+def allowed_methods(app: Flask) -> Callable[[WSGIEnvironment], Iterable[str] | None]:
+    """A callable(environ) for ``WSGIMiddleware(allowed_methods=...)``: ``methods_at(app, environ)``."""
 
     def methods(environ: WSGIEnvironment) -> Iterable[str] | None:
-        try:
-            request = app.request_class(environ, populate_request=False, shallow=True)
-            adapter = app.create_url_adapter(request)
-            found = list(adapter.allowed_methods()) if adapter is not None else []
-        except Exception:  # an untrusted Host, a broken environ: no router knowledge, no guess
-            return None
-        return found or None
+        return methods_at(app, environ)
 
     return methods
 
@@ -105,7 +115,8 @@ FLASK_HINTS: _integration.HintTable = {
         "Flask: build valid_methods from the route (app.url_map knows it), without the refused method."
     ),
     "allow-get-implies-head": (
-        "Flask: list HEAD next to GET in valid_methods=[...]; Werkzeug serves HEAD for GET rules."
+        "Flask: list HEAD next to GET in valid_methods=[...]; Werkzeug serves HEAD for GET rules, so "
+        "a route's own 405 lists it already."
     ),
     "407-proxy-authenticate": (
         "Flask runs on WSGI, which cannot send Proxy-Authenticate (hop-by-hop): an origin app answers "

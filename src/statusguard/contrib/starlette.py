@@ -9,8 +9,10 @@
 two things wired in:
 
 - ``allowed_methods`` from the app's routes: the union of the methods of every route that would
-  serve the request's path, through ``Mount``, ``Host`` and FastAPI's included routers, with HEAD
-  wherever GET is served. Starlette and FastAPI answer a 405 with only the first matching route's
+  serve the request's path, through ``Mount``, ``Host`` and FastAPI's included routers, and only
+  those: Starlette's ``Route`` serves HEAD wherever it serves GET (it adds HEAD to its methods),
+  FastAPI's ``APIRoute`` does not (``@app.get`` answers HEAD with 405), and neither answers OPTIONS
+  by itself. Starlette and FastAPI answer a 405 with only the first matching route's
   methods when a path has one route per method (``@app.get`` and ``@app.post`` on one path); with
   this knowledge statusguard's fix lists them all. The router is asked the way it dispatches: for
   each method, which route would take the request (``route.matches``), following the first full
@@ -160,7 +162,13 @@ def _endpoint_serves(endpoint: object, method: str) -> bool:
 
 
 def methods_at(app: object, scope: Mapping[str, Any]) -> frozenset[str] | None:
-    """The methods ``app``'s routes serve at the path of ``scope`` (HEAD wherever GET), or None."""
+    """The methods ``app``'s routes really answer at the path of ``scope``, or None.
+
+    Each candidate method is put to the router as a request would be (``_serves``), so a method is
+    in the answer exactly when some route takes it: HEAD for a Starlette ``Route`` with GET (its
+    methods include HEAD) or an ``HTTPEndpoint`` with ``get``; not for a FastAPI ``APIRoute``
+    declared with GET alone. Nothing is implied.
+    """
     routes = _routes_of(app)
     if routes is None:
         return None
@@ -175,8 +183,6 @@ def methods_at(app: object, scope: Mapping[str, Any]) -> frozenset[str] | None:
         return None
     if not served:
         return None  # no route at this path: whatever answered, the routes cannot say
-    if "GET" in served:
-        served.add("HEAD")
     return frozenset(served)
 
 
@@ -258,7 +264,7 @@ FASTAPI_HINTS: _integration.HintTable = {
         "classes (HTTPBearer, OAuth2PasswordBearer) do this for you."
     ),
     "405-allow": (
-        'FastAPI: raise HTTPException(405, headers={"Allow": "GET, HEAD"}); with StatusGuardMiddleware '
+        'FastAPI: raise HTTPException(405, headers={"Allow": "GET, POST"}); with StatusGuardMiddleware '
         "installed, statusguard fills Allow in from every route at the path."
     ),
     "405-allow-coherent": (
@@ -362,7 +368,7 @@ def discover(app: Any, survey: _integration.RouteSurvey) -> _integration.Discove
         except Exception:
             methods = None
         if methods is None and declared:
-            methods = frozenset(declared) | (frozenset({"HEAD"}) if "GET" in declared else frozenset())
+            methods = frozenset(declared)  # a Route's methods hold HEAD already when it serves it
         found.routes.append(_integration.FoundRoute(template, path, methods, found.framework))
     return found
 

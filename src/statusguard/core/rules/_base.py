@@ -192,12 +192,12 @@ def _methods_in(value: str) -> list[str]:
 
 
 def _allow_from_router(x: Exchange) -> str | None:
-    """``Allow`` built from router knowledge: GET implies HEAD, the refused method never listed."""
+    """``Allow`` built from router knowledge: exactly the methods the router reported, never the
+    refused one. Nothing is implied: a route that does not answer HEAD (FastAPI's ``@app.get``)
+    must not be advertised as answering it (RFC 9110 §10.2.1: Allow lists the methods supported)."""
     if x.allowed_methods is None:
         return None
     methods = set(x.allowed_methods)
-    if "GET" in methods:
-        methods.add("HEAD")
     if x.status == 405:
         methods.discard(x.method)
     order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

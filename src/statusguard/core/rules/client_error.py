@@ -140,7 +140,7 @@ _rule(
     _check_405_allow,
     needs="S,R",
     why="The client needs Allow to know which method would work; it is the whole content of a 405.",
-    fix=_fix_allow, fix_summary="Allow from the router (HEAD with GET, never the refused method)",
+    fix=_fix_allow, fix_summary="Allow from the router: the methods it serves, never the refused one",
     bad=(_ex(405, (("Content-Type", "text/plain"),), b"no", method="POST"),),
     good=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="POST"),
           _ex(405, (("Allow", ""), ("Content-Type", "text/plain")), b"disabled", method="POST")),
@@ -157,10 +157,11 @@ def _check_405_coherent(x: Exchange) -> str | None:
         return f"405 to {x.method}, but Allow lists {x.method}"
     if x.allowed_methods is None or not listed:
         return None  # no router knowledge, or an empty Allow (the resource is disabled: legal)
-    # HEAD is allow-get-implies-head's business; the refused method cannot be served, whatever the router says.
+    # The refused method cannot be served, whatever the router says. A HEAD left out is
+    # allow-get-implies-head's business; a HEAD listed that no route answers is a lie like any other.
     served = set(x.allowed_methods) - {x.method}
     missing = sorted(served - listed - {"HEAD"})
-    extra = sorted(listed - served - {"HEAD"})
+    extra = sorted(listed - served)
     if not missing and not extra:
         return None
     parts = [f"omits {', '.join(missing)}"] if missing else []
@@ -178,27 +179,36 @@ _rule(
     needs="S,M,R",
     why="Retrying with a listed method that is not served fails again, and a served method left out is "
     "never tried. Routers that keep one route per method (Starlette, FastAPI) list only the first "
-    "route's methods. An empty Allow is legal: the resource is temporarily disabled.",
-    fix=_fix_allow, fix_summary="recompute Allow from the router when known",
+    "route's methods. A HEAD listed for a route that does not answer it (FastAPI's @app.get) sends "
+    "clients to a second 405. An empty Allow is legal: the resource is temporarily disabled.",
+    fix=_fix_allow, fix_summary="recompute Allow from the router when known: exactly the methods it serves",
     bad=(_ex(405, (("Allow", "GET, POST"), ("Content-Type", "text/plain")), b"no", method="POST"),
          _ex(405, (("Allow", "GET"), ("Content-Type", "text/plain")), b"no", method="POST",
-             allowed_methods=frozenset({"GET", "PUT"}))),
+             allowed_methods=frozenset({"GET", "HEAD", "PUT"})),
+         _ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="POST",
+             allowed_methods=frozenset({"GET"}))),
     good=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="POST"),
           _ex(405, (("Allow", "GET, HEAD, PUT"), ("Content-Type", "text/plain")), b"no", method="POST",
-              allowed_methods=frozenset({"GET", "PUT"}))),
+              allowed_methods=frozenset({"GET", "HEAD", "PUT"}))),
     reads=Reads(fields={"allow"}, method=True, router=True),
 )
 
 
 def _check_get_implies_head(x: Exchange) -> str | None:
     methods = _methods_in(x.get("allow") or "")
-    if "GET" in methods and "HEAD" not in methods:
-        return f"Allow lists GET but not HEAD ({escape(x.get('allow') or '')!r})"
-    return None
+    if "GET" not in methods or "HEAD" in methods:
+        return None
+    message = f"Allow lists GET but not HEAD ({escape(x.get('allow') or '')!r})"
+    if x.allowed_methods is not None and "GET" in x.allowed_methods and "HEAD" not in x.allowed_methods:
+        message += "; the route does not answer HEAD either: serve it wherever GET is served"
+    return message
 
 
 def _fix_get_implies_head(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    if x.allowed_methods is not None and "HEAD" not in x.allowed_methods and "GET" not in x.allowed_methods:
+    # Allow lists what is served (RFC 9110 §10.2.1): HEAD goes in only when the router says a
+    # route answers it. A route that serves GET but not HEAD is the app's bug; writing HEAD into
+    # its Allow would send the client to a 405. So without that knowledge this rule is only logged.
+    if x.allowed_methods is None or "HEAD" not in x.allowed_methods:
         return False
     if draft.status == 405 and x.method == "HEAD":
         return False  # listing the refused method would break 405-allow-coherent; the 405 itself is the bug
@@ -215,12 +225,21 @@ _rule(
     "allow-get-implies-head", "SHOULD", None,
     "Wherever Allow advertises GET, it advertises HEAD too.",
     "RFC 9110 §9.1, §9.3.2",
-    "Add HEAD to Allow; servers must support HEAD wherever they support GET.",
+    "Serve HEAD wherever GET is served (servers must support both), then list it in Allow.",
     _check_get_implies_head,
     fields=frozenset({"allow"}),
-    why="HEAD mirrors GET; an Allow without it tells clients (and caches checking freshness) it fails.",
-    fix=_fix_get_implies_head, fix_summary="append HEAD (the frameworks serve it for every GET route)",
-    bad=(_ex(405, (("Allow", "GET, POST"), ("Content-Type", "text/plain")), b"no", method="PUT"),),
+    why="HEAD mirrors GET; an Allow without it tells clients (and caches checking freshness) it fails. "
+    "Often Allow is right and the route itself refuses HEAD (FastAPI's @app.get, DRF's "
+    "@api_view([\"GET\"]), Django's require_GET): the remedy is then to serve HEAD, not to list it.",
+    fix=_fix_get_implies_head,
+    fix_summary="add HEAD after GET, only when the router reports that HEAD is served (otherwise only logged)",
+    bad=(_ex(405, (("Allow", "GET, POST"), ("Content-Type", "text/plain")), b"no", method="PUT"),
+         _ex(405, (("Allow", "GET, POST"), ("Content-Type", "text/plain")), b"no", method="PUT",
+             allowed_methods=frozenset({"GET", "POST"}),
+             note="as FastAPI's @app.get: the route refuses HEAD, so the fix leaves Allow alone"),
+         _ex(405, (("Allow", "GET, POST"), ("Content-Type", "text/plain")), b"no", method="PUT",
+             allowed_methods=frozenset({"GET", "HEAD", "POST"}),
+             note="the route answers HEAD, so the fix lists it")),
     good=(_ex(405, (("Allow", "GET, HEAD, POST"), ("Content-Type", "text/plain")), b"no", method="PUT"),),
     reads=Reads(fields={"allow"}, method=True, router=True),
 )
