@@ -79,6 +79,8 @@ def _run(rule: Rule, example: Example) -> list[str]:
         allowed_methods=example.allowed_methods,
         gateway=example.gateway,
         rules={rule.id: "log"},  # turns off-by-default rules on, so every example can be exercised
+        known_methods=example.known_methods,
+        final=example.final,
     )
     return [violation.rule for violation in violations]
 

@@ -226,6 +226,10 @@ def _context(example: Example) -> str:
         notes.append(f"status passed to start_response as {example.status!r}")
     if example.allowed_methods is not None:
         notes.append("the router serves " + ", ".join(sorted(example.allowed_methods)) + " at this URL")
+    if example.known_methods is not None:
+        notes.append("the server implements " + ", ".join(sorted(example.known_methods)))
+    if example.final:
+        notes.append("the app handed this response to the server as its final response")
     if example.note:
         notes.append(example.note)
     return "; ".join(_md(note) for note in notes)
@@ -243,6 +247,7 @@ def reported_messages(rule: Rule, example: Example) -> list[str]:
         example.status, list(example.headers), example.body, method=example.method,
         request_headers=list(example.request_headers), http_version=example.http_version,
         allowed_methods=example.allowed_methods, gateway=example.gateway, rules={rule.id: "log"},
+        known_methods=example.known_methods, final=example.final,
     )
     return [str(violation) for violation in violations if violation.rule == rule.id]
 
@@ -253,6 +258,7 @@ def fixed_example(rule: Rule, example: Example) -> FixResult:
         example.status, list(example.headers), example.body, method=example.method,
         request_headers=list(example.request_headers), http_version=example.http_version,
         allowed_methods=example.allowed_methods, gateway=example.gateway, rules={"*": "off", rule.id: "fix"},
+        final=example.final, known_methods=example.known_methods,
     )
 
 

@@ -91,6 +91,7 @@ def _ex(
     req: tuple[tuple[str, str], ...] = (),
     **kw: Any,
 ) -> Example:
+    """An example exchange: the request and its version are known (``req=()``: no request fields)."""
     return Example(status, headers, body, method, req, **kw)
 
 

@@ -11,7 +11,7 @@ from ..headers import (
     split_list,
 )
 from ..model import Draft, Exchange, escape
-from ..options import DEFAULT_KNOWN_METHODS, FixOptions
+from ..options import FixOptions
 from ..rule import ALL_FIELDS, Reads
 from ._base import (
     _2XX,
@@ -249,17 +249,21 @@ _rule(
 
 
 def _check_405_vs_501(x: Exchange) -> str | None:
-    if x.method in (x.known_methods or DEFAULT_KNOWN_METHODS):
+    # Which methods the server implements is its own knowledge (configured known_methods): without it
+    # the rule cannot tell an unknown method from one served elsewhere, so it stays silent (UnknownFact).
+    if x.method in x.known_methods:
         return None
     return f"405 to the unknown method {escape(x.method)!r}; 501 says the server does not implement it"
 
 
 def _fix_405_to_501(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    if x.method in options.known_methods:
+    if x.method in x.known_methods:
         return False
     draft.status = 501
     return True
 
+
+_EXAMPLE_KNOWN = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"})
 
 _rule(
     "405-vs-501", "SHOULD", {405},
@@ -270,8 +274,12 @@ _rule(
     needs="S,M,R",
     why="405 claims the method exists on other resources; 501 tells the client not to try it anywhere.",
     fix=_fix_405_to_501, fix_by_default=False, fix_summary="(opt-in) 405 -> 501 for methods outside known_methods",
-    bad=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="FROB"),),
-    good=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="POST"),),
+    bad=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="FROB",
+             known_methods=_EXAMPLE_KNOWN),),
+    good=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="POST",
+              known_methods=_EXAMPLE_KNOWN),
+          _ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="FROB",
+              note="known_methods not configured: the server's methods are unknown, so the rule stays silent")),
     reads=Reads(method=True, known_methods=True),
 )
 
