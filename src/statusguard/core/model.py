@@ -600,6 +600,13 @@ class Example(NamedTuple):
     final: bool | None = None
 
 
+# The fields that describe a body's bytes or its representation: a fix that replaces the body drops them.
+DESCRIBES_CONTENT = (
+    "content-encoding", "content-digest", "repr-digest", "etag", "last-modified", "content-md5", "content-range",
+    "content-language",
+)
+
+
 @dataclass
 class Draft:
     """A response being repaired by the fixer: mutable, owned by one call of ``fix``."""
@@ -636,6 +643,12 @@ class Draft:
         self.headers.append((name, value))
 
     def replace_body(self, body: bytes | None) -> None:
+        """New content. What described the old content goes with it (a synthesized or rewritten body
+        is sent as itself: no Content-Encoding it does not have, no digest, validator or range of the
+        old bytes). Emptying the body (HEAD, 304, 204...) keeps them: they describe the representation."""
         if body != self.body:
             self.body = body
             self.body_changed = True
+            if body:
+                for name in DESCRIBES_CONTENT:
+                    self.remove(name)
