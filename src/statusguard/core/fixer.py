@@ -76,6 +76,14 @@ def _finish_framing(draft: Draft, x: Exchange) -> None:
     """Keep Content-Length true after a body change; never rewrite a HEAD's length (RULES.md §3.2)."""
     if not (draft.body_changed or draft.dropped) or x.is_head:
         return
+    if draft.has("transfer-encoding"):
+        if draft.body:  # new content, framed by its own Content-Length: the old body's framing goes
+            draft.remove("transfer-encoding")
+        else:
+            # An emptied body stays framed by the app's Transfer-Encoding (a zero-length chunk, RFC 9110
+            # §15.3.6); a Content-Length next to it would contradict it (RFC 9112 §6.1).
+            draft.remove("content-length")
+            return
     status = draft.status
     if 100 <= status < 200 or status == 204:
         draft.remove("content-length")

@@ -419,18 +419,16 @@ class Exchange:
     @property
     def http_version(self) -> str:
         """``"1.0"``, ``"1.1"``, ``"2"``, ``"3"``..., as the exchange ran."""
-        version = self._http_version
-        if version is None:
+        if "http_version" in self.unknown or self._http_version is None:
             raise UnknownFact("http_version")
-        return version
+        return self._http_version
 
     @property
     def known_methods(self) -> frozenset[str]:
         """The methods the server implements anywhere (configured ``known_methods``)."""
-        methods = self._known_methods
-        if methods is None:
+        if "known_methods" in self.unknown or self._known_methods is None:
             raise UnknownFact("known_methods")
-        return methods
+        return self._known_methods
 
     @known_methods.setter
     def known_methods(self, methods: frozenset[str] | None) -> None:
@@ -440,10 +438,9 @@ class Exchange:
     @property
     def final(self) -> bool:
         """Did the app hand this response over as the exchange's final response?"""
-        final = self._final
-        if final is None:
+        if "final" in self.unknown or self._final is None:
             raise UnknownFact("final")
-        return final
+        return self._final
 
     def knows(self, fact: str) -> bool:
         """Is ``fact`` (one of ``UNKNOWABLE``) known for this exchange?"""

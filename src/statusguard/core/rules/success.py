@@ -215,6 +215,9 @@ def _check_205_framing(x: Exchange) -> str | None:
     value = x.get("content-length")
     if value is not None and value.isdigit() and value.isascii() and not value.strip("0"):
         return None
+    codings = [c.strip(" \t").lower() for c in (x.get("transfer-encoding") or "").split(",") if c.strip(" \t")]
+    if codings and codings[-1] == "chunked" and value is None:
+        return None  # RFC 9110 §15.3.6: chunked with a zero-length chunk is the other way to say "empty"
     if not x.http_version.startswith("1"):
         return None
     return f"205 with Content-Length {escape(value or 'absent')}; HTTP/1.1 needs an explicit 0"
@@ -223,16 +226,20 @@ def _check_205_framing(x: Exchange) -> str | None:
 _rule(
     "205-zero-length-framing", "MUST", {205},
     "Over HTTP/1.1 a 205 is framed as zero length: Content-Length: 0.",
-    "RFC 9112 §6.3",
+    "RFC 9112 §6.3; RFC 9110 §15.3.6",
     "Send 'Content-Length: 0' with 205; it is not on HTTP/1.1's no-body list like 204 and 304.",
     _check_205_framing,
     needs="S,V",
     why="Code that frames 205 like 204 leaves an HTTP/1.1 client waiting for a body or desyncs keep-alive. "
     "HTTP/2 and HTTP/3 frame the message themselves, so there the rule does not apply.",
-    fix=lambda d, x, o: _set_field(d, "Content-Length", "0"), fix_summary="set Content-Length: 0 (HTTP/1.x only)",
+    fix=lambda d, x, o: not d.has("transfer-encoding") and _set_field(d, "Content-Length", "0"),
+    fix_summary="set Content-Length: 0 (HTTP/1.x only; never next to the app's Transfer-Encoding, which it "
+    "would contradict)",
     bad=(_ex(205, (), b""),),
-    good=(_ex(205, (("Content-Length", "0"),), b""), _ex(205, (), b"", http_version="2")),
-    reads=Reads(fields={"content-length"}, http_version=True),
+    good=(_ex(205, (("Content-Length", "0"),), b""), _ex(205, (), b"", http_version="2"),
+          _ex(205, (("Transfer-Encoding", "chunked"),), b"", gateway="asgi",
+              note="RFC 9110 §15.3.6 also allows a zero-length chunked body")),
+    reads=Reads(fields={"content-length", "transfer-encoding"}, http_version=True),
 )
 
 
