@@ -349,3 +349,9 @@ def test_a_generic_body_does_not_satisfy_a_specific_rule() -> None:
         assert rule in {v.rule for v in result.remaining}
     blocked = fix(451, [], b"", blocked_by="https://isp.example/")
     assert "451-blocked-by-link" in blocked.fixed  # what can be fixed is
+
+
+def test_a_416s_unsatisfied_range_survives_a_synthesized_body() -> None:
+    # RFC 9110 §15.5.17: "bytes */N" gives the current length; it describes no bytes of the body.
+    result = fix(416, [("Content-Range", "bytes */11")], b"", request_headers={"Range": "bytes=100-"})
+    assert ("Content-Range", "bytes */11") in result.headers

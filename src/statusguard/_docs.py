@@ -456,7 +456,7 @@ each one:
   value with a line break is repaired, not dropped: an obs-fold becomes one SP (RFC 9112 §5.2), a bare CR,
   LF or NUL becomes SP (RFC 9110 §5.5). Replacing the body drops what described the old one
   (`Content-Encoding`, `Content-Digest`, `Repr-Digest`, `ETag`, `Last-Modified`, `Content-MD5`,
-  `Content-Range`, `Content-Language`).
+  `Content-Range` except the unsatisfied form `bytes */N`, `Content-Language`).
 - **It never turns an expired response fresh.** An invalid `Expires` becomes a date in the past, as caches
   already read it (RFC 9111 §5.3); only a valid HTTP-date keeps its moment.
 - **It never produces bytes the client cannot decode.** A synthesized or rewritten body is sent as itself

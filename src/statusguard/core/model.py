@@ -604,6 +604,11 @@ DESCRIBES_CONTENT = (
 )
 
 
+def _unsatisfied_range(value: str) -> bool:
+    """``'bytes */500'`` → True: the unsatisfied-range form describes no enclosed bytes (RFC 9110 §14.4)."""
+    return value.strip(" \t").partition(" ")[2].lstrip(" ").startswith("*/")
+
+
 @dataclass
 class Draft:
     """A response being repaired by the fixer: mutable, owned by one call of ``fix``."""
@@ -648,4 +653,9 @@ class Draft:
             self.body_changed = True
             if body:
                 for name in DESCRIBES_CONTENT:
-                    self.remove(name)
+                    if name == "content-range":
+                        # "bytes */N" (a 416's) states the representation's length, not these bytes': kept.
+                        self.headers = [(k, v) for k, v in self.headers
+                                        if k.lower() != name or _unsatisfied_range(v)]
+                    else:
+                        self.remove(name)

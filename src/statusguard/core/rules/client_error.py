@@ -49,7 +49,8 @@ def _check_401_challenge(x: Exchange) -> str | None:
     value = x.get("www-authenticate")  # every line: one list of challenges (RFC 9110 §5.3)
     if value is not None and value.strip(" \t,"):
         return None
-    return "401 without a WWW-Authenticate challenge; the client is told to authenticate but not how"
+    what = "without WWW-Authenticate" if value is None else "with an empty WWW-Authenticate (no challenge)"
+    return f"401 {what}; the client is told to authenticate but not how"
 
 
 def _fix_add_challenge(field_name: str, attr: str) -> Callable[[Draft, Exchange, FixOptions], bool]:
