@@ -35,6 +35,7 @@ _ATTRIBUTES: dict[str, Fact] = {
     "gateway": ("interface", ""),
     "http_version": ("http_version", ""),
     "status_line": ("status_line", ""),
+    "final": ("final", ""),
     "headers": ("field", ALL_FIELDS),
     "header_problems": ("field", ALL_FIELDS),
     "request_headers": ("request_field", ALL_FIELDS),
@@ -230,10 +231,11 @@ def random_exchange(rng: random.Random, statuses: list[int] | None = None) -> Ex
         headers,
         rng.choice(_BODIES),
         method=rng.choice(_METHODS_POOL),
-        request_headers=request,
-        http_version=rng.choice(["1.0", "1.1", "2", "3"]),
+        request_headers=request if rng.random() < 0.9 else None,
+        http_version=rng.choice(["1.0", "1.1", "2", "3", None]),
         allowed_methods=rng.choice([None, ["GET"], ["GET", "POST"], ["POST"], ["GET", "HEAD", "OPTIONS"]]),
         gateway=rng.choice([None, "wsgi", "asgi"]),
+        final=rng.choice([True, False, None]),
     )
     if rng.random() < 0.3:  # a streamed body: known to exist (or not), its bytes unseen, sometimes counted
         x.body = None
@@ -249,5 +251,6 @@ def example_exchange(example: Any) -> Exchange:
     return build_exchange(
         example.status, list(example.headers), example.body, method=example.method,
         request_headers=list(example.request_headers), http_version=example.http_version,
-        allowed_methods=example.allowed_methods, gateway=example.gateway,
+        allowed_methods=example.allowed_methods, gateway=example.gateway, known_methods=example.known_methods,
+        final=example.final,
     )

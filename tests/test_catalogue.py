@@ -80,6 +80,8 @@ def _run(rule: Rule, example: Example) -> list[str]:
         allowed_methods=example.allowed_methods,
         gateway=example.gateway,
         rules={rule.id: "log"},  # turns off-by-default rules on, so every example can be exercised
+        known_methods=example.known_methods,
+        final=example.final,
     )
     return [violation.rule for violation in violations]
 
@@ -303,7 +305,7 @@ _FIX_OPTIONS: dict[str, Any] = {
     "www_authenticate": 'Bearer realm="api"', "proxy_authenticate": 'Basic realm="proxy"',
     "retry_after": {413: 60, 429: 120, 503: 120}, "upgrade": "TLS/1.3", "blocked_by": "https://isp.example/",
     "login_url": "https://login.example/", "status_map": {509: 503, 499: 400, 418: 400},
-    "cache_control": {404: "max-age=60"},
+    "cache_control": {404: "max-age=60"}, "known_methods": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
 }
 _ROUTER = frozenset({"GET", "POST"})  # for the examples of rules whose fix writes what the router says
 

@@ -89,7 +89,7 @@ def test_render_rule_shows_the_fixed_example(rule: statusguard.Rule) -> None:
     result = statusguard.fix(
         bad.status, list(bad.headers), bad.body, method=bad.method, request_headers=list(bad.request_headers),
         http_version=bad.http_version, allowed_methods=bad.allowed_methods, gateway=bad.gateway,
-        rules={"*": "off", rule.id: "fix"},
+        rules={"*": "off", rule.id: "fix"}, final=bad.final, known_methods=bad.known_methods,
     )
     section = _docs.render_rule(rule)
     corrected = section.split("#### Corrected", 1)[1].split("#### Fix", 1)[0]

@@ -138,7 +138,7 @@ def test_205_is_framed_as_zero_length(
     headers: list[tuple[str, str]], body: bytes, expected_headers: list[tuple[str, str]]
 ) -> None:
     # RULES.md §3.4: 205 is not 204; HTTP/1.1 framing needs an explicit Content-Length: 0.
-    result = fix(205, headers, body)
+    result = fix(205, headers, body, http_version="1.1")
     assert (result.headers, result.body) == (expected_headers, b"")
 
 
@@ -192,7 +192,7 @@ def test_405_without_router_knowledge_is_reported_not_guessed() -> None:
 
 
 def test_options_allow_from_the_router() -> None:
-    result = fix(204, [], b"", method="OPTIONS", allowed_methods=["GET", "OPTIONS"])
+    result = fix(204, [], b"", method="OPTIONS", allowed_methods=["GET", "OPTIONS"], request_headers=[])
     assert set(_allow_members(result)) == {"GET", "OPTIONS"}  # nothing implied: the router said no HEAD
 
 
@@ -278,7 +278,6 @@ def test_407_gets_the_configured_proxy_challenge_except_in_wsgi(gateway: Any, ad
         pytest.param(413, "Content Too Large", id="413-current-name"),
         pytest.param(416, "Range Not Satisfiable", id="416-current-name"),
         pytest.param(422, "Unprocessable Content", id="422-current-name"),
-        pytest.param(429, "Too Many Requests", id="429-own-explain-rule"),
         pytest.param(500, "Internal Server Error", id="500"),
         pytest.param(503, "Service Unavailable", id="503"),
     ],
@@ -349,8 +348,8 @@ def test_problem_members_are_repaired(status: int, body: dict[str, Any], expecte
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        pytest.param("120 ", ["120"], id="trailing-space"),
-        pytest.param("\t120", ["120"], id="leading-tab"),
+        pytest.param("120 ", ["120 "], id="trailing-space"),  # OWS is not part of the value: nothing to fix
+        pytest.param("\t120", ["\t120"], id="leading-tab"),
         pytest.param("Sunday, 06-Nov-94 08:49:37 GMT", ["Sun, 06 Nov 1994 08:49:37 GMT"], id="rfc850-date"),
         pytest.param("Sun Nov  6 08:49:37 1994", ["Sun, 06 Nov 1994 08:49:37 GMT"], id="asctime-date"),
         pytest.param("120s", [], id="unit-dropped"),
@@ -363,12 +362,12 @@ def test_problem_members_are_repaired(status: int, body: dict[str, Any], expecte
 def test_retry_after_is_normalised(value: str, expected: list[str]) -> None:
     result = fix(503, [("Retry-After", value), TEXT], b"down")
     assert _header(result, "retry-after") == expected
-    assert all(v.isdigit() or is_imf_fixdate(v) for v in _header(result, "retry-after"))
+    assert all(v.strip(" \t").isdigit() or is_imf_fixdate(v.strip(" \t")) for v in _header(result, "retry-after"))
 
 
 def test_retry_after_keeps_its_position() -> None:
-    result = fix(503, [("X-A", "1"), ("Retry-After", "120 "), TEXT], b"down")
-    assert result.headers == [("X-A", "1"), ("Retry-After", "120"), TEXT]
+    result = fix(503, [("X-A", "1"), ("Retry-After", "Sunday, 06-Nov-94 08:49:37 GMT"), TEXT], b"down")
+    assert result.headers == [("X-A", "1"), ("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT"), TEXT]
 
 
 @pytest.mark.parametrize(
@@ -424,14 +423,16 @@ def test_413_retry_after_only_when_the_app_opts_in() -> None:
         pytest.param(200, [("Warning", '199 - "x"'), ("Pragma", "no-cache"), TEXT], b"x", {},
                      [("Pragma", "no-cache"), TEXT], id="warning-stripped-pragma-kept"),
         pytest.param(200, [("Early-Data", "1"), TEXT], b"x", {}, [TEXT], id="early-data-stripped"),
-        pytest.param(200, [("X-A", "a\r\nSet-Cookie: x=1"), TEXT], b"x", {}, [TEXT], id="injected-header-dropped"),
+        # Repaired, not dropped: each CR and LF read as SP (RFC 9110 §5.5), so nothing is injected.
+        pytest.param(200, [("X-A", "a\r\nSet-Cookie: x=1"), TEXT], b"x", {}, [("X-A", "a  Set-Cookie: x=1"), TEXT],
+                     id="injected-header-neutralised"),
         pytest.param(200, [("X A", "1"), TEXT], b"x", {}, [TEXT], id="bad-name-dropped"),
         pytest.param("200 OK", [("Status", "200"), TEXT], b"x", {"gateway": "wsgi"}, [TEXT],
                      id="wsgi-status-header-dropped"),
         pytest.param(511, [("WWW-Authenticate", "Basic"), ("Cache-Control", "no-store"), HTML],
                      b"<a href='/login'>log in</a>", {}, [("Cache-Control", "no-store"), HTML],
                      id="511-challenge-stripped"),
-        pytest.param(415, [("Accept-Encoding", "gzip"), TEXT], b"no", {"method": "POST"}, [TEXT],
+        pytest.param(415, [("Accept-Encoding", "gzip"), TEXT], b"no", {"method": "POST", "request_headers": []}, [TEXT],
                      id="415-accept-encoding-stripped"),
         pytest.param(416, [("Content-Range", "bytes 0-0/500"), TEXT], b"no",
                      {"request_headers": [("Range", "bytes=900-")]}, [("Content-Range", "bytes */500"), TEXT],
@@ -444,7 +445,7 @@ def test_413_retry_after_only_when_the_app_opts_in() -> None:
                      [("Content-Range", "bytes 0-1/10"), ("Content-Length", "2"), TEXT], id="206-length-recomputed"),
         pytest.param(451, [TEXT], b"blocked", {"blocked_by": "https://isp.example/"},
                      [TEXT, ("Link", '<https://isp.example/>; rel="blocked-by"')], id="451-blocked-by"),
-        pytest.param(426, [TEXT], b"upgrade", {"upgrade": "TLS/1.3", "gateway": "asgi"},
+        pytest.param(426, [TEXT], b"upgrade", {"upgrade": "TLS/1.3", "gateway": "asgi", "http_version": "1.1"},
                      [TEXT, ("Upgrade", "TLS/1.3"), ("Connection", "upgrade")], id="426-upgrade-asgi"),
         pytest.param(426, [TEXT], b"upgrade", {"upgrade": "TLS/1.3", "gateway": "wsgi"}, [TEXT],
                      id="426-not-in-wsgi"),
@@ -483,7 +484,9 @@ def test_parseable_expires_is_reformatted() -> None:
         pytest.param(509, {"status_map": {509: 503}}, 509, id="remap-not-by-default"),
         pytest.param(509, {"rules": {"unregistered-status": "fix"}, "status_map": {509: 503}}, 503, id="remap-opt-in"),
         pytest.param(418, {"rules": {"418-reserved": "fix"}, "status_map": {418: 400}}, 400, id="418-opt-in"),
-        pytest.param(405, {"method": "FROB", "rules": {"405-vs-501": "fix"}}, 501, id="405-to-501-opt-in"),
+        pytest.param(405, {"method": "FROB", "rules": {"405-vs-501": "fix"}, "known_methods": ["GET", "POST"]}, 501,
+                     id="405-to-501-opt-in"),
+        pytest.param(405, {"method": "FROB", "rules": {"405-vs-501": "fix"}}, 405, id="405-to-501-needs-known-methods"),
         pytest.param(405, {"method": "FROB"}, 405, id="405-to-501-not-by-default"),
         pytest.param(304, {"method": "POST", "rules": {"304-only-for-conditional-get-head": "fix"},
                            "request_headers": [("If-None-Match", '"a"')]}, 412, id="304-to-412-opt-in"),

@@ -752,7 +752,9 @@ def count_example(gateway: str, plan: object, explicit: list[Any]) -> None:
 @given(plan=wsgi_plans())
 def test_wsgi_hostile_apps_in_every_mode(plan: WsgiPlan) -> None:
     count_example("WSGI", plan, WSGI_EXAMPLES)
-    request = {"method": plan.method, "request_headers": plan.request_headers, "http_version": plan.http_version}
+    # What a middleware knows: the request, its version, and that the app handed the head over as final.
+    request = {"method": plan.method, "request_headers": plan.request_headers, "http_version": plan.http_version,
+               "final": True}
     expected = check(plan.status, plan.headers, b"".join(plan.chunks), gateway="wsgi",
                      allowed_methods=plan.router_methods, rules=plan.rules, **request)
     expected_rules = {v.rule for v in expected}
@@ -1178,7 +1180,9 @@ ASGI_EXAMPLES = [
 @given(plan=asgi_plans())
 def test_asgi_hostile_apps_in_every_mode(plan: AsgiPlan) -> None:
     count_example("ASGI", plan, ASGI_EXAMPLES)
-    request = {"method": plan.method, "request_headers": plan.request_headers, "http_version": plan.http_version}
+    # What a middleware knows: the request, its version, and that the app handed the head over as final.
+    request = {"method": plan.method, "request_headers": plan.request_headers, "http_version": plan.http_version,
+               "final": True}
     expected = check(plan.status, plan.headers, b"".join(plan.chunks), gateway="asgi",
                      allowed_methods=plan.router_methods, rules=plan.rules, **request)
     expected_rules = {v.rule for v in expected}

@@ -102,7 +102,8 @@ def _declared_facts(reads: Reads) -> list[tuple[str, Reads]]:
     if reads.body != "none":
         weaker = {"presence": "none", "length": "none", "content": "length"}[reads.body]
         out.append((f"body {reads.body}", dataclasses.replace(reads, body=weaker)))
-    for flag in ("field_names", "method", "router", "known_methods", "interface", "http_version", "status_line"):
+    for flag in ("field_names", "method", "router", "known_methods", "interface", "http_version", "status_line",
+                 "final"):
         if getattr(reads, flag):
             out.append((flag, dataclasses.replace(reads, **{flag: False})))
     return out
@@ -152,7 +153,8 @@ def test_the_length_phase_passes_when_the_declared_length_went_out(rule: Rule) -
         headers = [(name, value) for name, value in x.headers if name.lower() != "content-length"]
         exact = Exchange(
             x.status, [*headers, ("Content-Length", str(length))], body_length=length, method=x.method,
-            request_headers=x.request_headers, http_version=x.http_version, gateway=x.gateway,
+            request_headers=x._request_source, http_version=x._http_version, gateway=x.gateway,  # unknown stays unknown
+            final=x._final, request_known=x.knows("request_fields"),
         )
         assert rule.check(exact) is None or not rule.reads.reads_field("content-length"), (
             f"{rule.id} fires on a response that sent exactly its Content-Length"

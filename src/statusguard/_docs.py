@@ -226,6 +226,10 @@ def _context(example: Example) -> str:
         notes.append(f"status passed to start_response as {example.status!r}")
     if example.allowed_methods is not None:
         notes.append("the router serves " + ", ".join(sorted(example.allowed_methods)) + " at this URL")
+    if example.known_methods is not None:
+        notes.append("the server implements " + ", ".join(sorted(example.known_methods)))
+    if example.final:
+        notes.append("the app handed this response to the server as its final response")
     if example.note:
         notes.append(example.note)
     return "; ".join(_md(note) for note in notes)
@@ -243,6 +247,7 @@ def reported_messages(rule: Rule, example: Example) -> list[str]:
         example.status, list(example.headers), example.body, method=example.method,
         request_headers=list(example.request_headers), http_version=example.http_version,
         allowed_methods=example.allowed_methods, gateway=example.gateway, rules={rule.id: "log"},
+        known_methods=example.known_methods, final=example.final,
     )
     return [str(violation) for violation in violations if violation.rule == rule.id]
 
@@ -253,6 +258,7 @@ def fixed_example(rule: Rule, example: Example) -> FixResult:
         example.status, list(example.headers), example.body, method=example.method,
         request_headers=list(example.request_headers), http_version=example.http_version,
         allowed_methods=example.allowed_methods, gateway=example.gateway, rules={"*": "off", rule.id: "fix"},
+        final=example.final, known_methods=example.known_methods,
     )
 
 
@@ -343,12 +349,29 @@ def render_rule(rule: Rule) -> str:
             how = f"Applied in `fix` mode once the rule is turned on, e.g. with `rules={{'{rule.id}': 'fix'}}`."
         if rule.quiet:
             how += " Applied quietly even in `strict` mode."
-        out += [f"{_md(_upper_first(_fix_summary(rule)))}. {how}"]
+        out += [f"{_md(_upper_first(_fix_summary(rule)))}. {how}", "", _fix_safety_line(rule)]
     else:
         out += ["Report only: statusguard has no automatic fix for this rule."]
     out += ["", "#### How to fix it in your code", "", _md(rule.hint), "", "#### Reference", "",
             _linked_reference(rule.reference)]
     return "\n".join(out) + "\n"
+
+
+_UNKNOWABLE_WORDS = {
+    "request_fields": "the request's headers", "known_methods": "the server's known methods",
+    "http_version": "the HTTP version", "final": "whether the app sent the response as its final one",
+}
+
+
+def _fix_safety_line(rule: Rule) -> str:
+    """The rule's line of the fix safety contract (the intro's "Fix safety" section)."""
+    needs = sorted(rule.reads.union([rule.fix_reads]).unknowable)
+    line = "*Fix safety:* keeps the [fix safety contract](#fix-safety)"
+    if rule.reads.router or rule.fix_reads.router:
+        line += "; takes the methods from the router only, and does nothing without them"
+    if needs:
+        line += "; does nothing when " + " or ".join(_UNKNOWABLE_WORDS[f] for f in needs) + " is unknown"
+    return line + "."
 
 
 def _upper_first(text: str) -> str:
@@ -409,6 +432,38 @@ the wire correct.
 **Phases.** `head` rules are decided from the status, headers and request alone, before any body byte;
 `body` rules need to know whether there is content (a few need the bytes); `length` rules need the total
 body size, known once the body has ended.
+
+**Unknown is not absent.** A rule that needs a fact nobody gave stays silent rather than read its absence:
+the request's headers (`check()` without `request_headers`, `statusguard check` on a response without its
+request), the HTTP version (`check()` without `http_version`), the server's known methods (no
+`known_methods`), the router's methods (no `allowed_methods`) and whether the app handed the response over
+as its final one (known to the middlewares; `check(final=True)` says so). The middlewares know the request,
+its version and interface. A rule whose verdict does not depend on the missing fact still reports (a 206 to
+POST is wrong whatever the request's headers).
+
+### Fix safety
+
+Every fix keeps this contract; `tests/test_fix_contract.py` generates responses, fixes them and checks it on
+each one:
+
+- **It never makes a claim the app did not make.** It adds a value only from configuration (a challenge,
+  `Upgrade`, `Link`, `Retry-After`, a status map), from the router (`Allow`), from the app's own values
+  (collapsing, reformatting, `HEAD` next to `GET`), or the framing and cache fields a rule requires
+  (`Content-Length`, `Cache-Control: no-store`). A generic problem body does not satisfy a code's own
+  explain rule (406, 409, 428, 429, 431, 451, 505): those report, and only `4xx-explain`/`5xx-explain`
+  synthesize one.
+- **It never loses a header the app sent unless the rule says so** (each fix below says what it removes). A
+  value with a line break is repaired, not dropped: an obs-fold becomes one SP (RFC 9112 §5.2), a bare CR,
+  LF or NUL becomes SP (RFC 9110 §5.5). Replacing the body drops what described the old one
+  (`Content-Encoding`, `Content-Digest`, `Repr-Digest`, `ETag`, `Last-Modified`, `Content-MD5`,
+  `Content-Range` except the unsatisfied form `bytes */N`, `Content-Language`).
+- **It never turns an expired response fresh.** An invalid `Expires` becomes a date in the past, as caches
+  already read it (RFC 9111 §5.3); only a valid HTTP-date keeps its moment.
+- **It never produces bytes the client cannot decode.** A synthesized or rewritten body is sent as itself
+  (no content coding) with its own `Content-Length`; an app's JSON is rewritten only when every member it did
+  not change keeps its value (never `Infinity`, never rounded digits), else it is left alone and reported.
+- **It says "fixed" only when the rule passes afterwards**: the repaired response is checked again, and a
+  rule still broken is reported as remaining.
 
 Each rule below shows a bad example (a response that breaks it) with the message `statusguard.check`
 reports for it, a corrected response, and, for fixable rules, what `statusguard.fix` makes of the bad

@@ -155,6 +155,9 @@ def _judge(target: Target, result: ProbeResult) -> ProbeResult:
     arguments: dict[str, Any] = {
         "method": probe.method, "request_headers": list(probe.headers), "allowed_methods": allowed,
         "gateway": gateway, "rules": target.rules,
+        # The audit drives the app itself: it knows the version it spoke and, in process, that the
+        # status is the one the app handed over as its response.
+        "http_version": "1.1", "final": True if gateway is not None else None,
     }
     status_arg: int | str = result.status_text if gateway == "wsgi" else result.status
     result.violations = _with_framework_hints(
@@ -181,7 +184,8 @@ def _with_framework_hints(
             return violations
         x = build_exchange(status, result.headers, result.body, method=arguments["method"],
                            request_headers=arguments["request_headers"], allowed_methods=arguments["allowed_methods"],
-                           gateway=arguments["gateway"])
+                           gateway=arguments["gateway"], http_version=arguments["http_version"],
+                           final=arguments["final"])
         out = []
         for violation in violations:
             extra: list[str] = []

@@ -74,14 +74,18 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", help="lint a recorded response (curl -i output) or a HAR file",
         description="Check one raw HTTP response as `curl -i` prints it (a file or stdin), or every exchange of a "
-        "HAR file with --har. The request's method and headers are taken from the input when it has them.",
+        "HAR file with --har. The request's method and headers are taken from the input when it has them; "
+        "without them the request's headers are unknown, and the rules that need them stay silent.",
     )
     check.add_argument("file", nargs="?", help="the file to read (default: stdin)")
     check.add_argument("--har", action="store_true", help="the input is a HAR file")
     check.add_argument("--method", default=None,
                        help="the request method of a raw response (default: from the input, else GET)")
     check.add_argument("--request-header", action="append", default=[], metavar="'NAME: VALUE'",
-                       help="a request header of a raw response (repeatable)")
+                       help="a request header of a raw response (repeatable); giving one says the request's headers "
+                       "are known")
+    check.add_argument("--known-methods", default=None, metavar="'GET, POST, ...'",
+                       help="the methods the server implements anywhere (for 405-vs-501; unknown by default)")
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--fail-on", choices=_FAIL_ON, default="MUST")
 
@@ -235,7 +239,10 @@ def _check(args: argparse.Namespace) -> int:
         selectors = {"content-length-accurate": "off"} if exchange.decoded else None
         violations = check(
             exchange.status, exchange.headers, exchange.body, method=exchange.method,
-            request_headers=exchange.request_headers, http_version=exchange.http_version, rules=selectors,
+            # A raw response without its request: the request's headers are unknown, not absent.
+            request_headers=exchange.request_headers if exchange.method_known or args.har or request_headers
+            else None,
+            http_version=exchange.http_version, rules=selectors, known_methods=args.known_methods,
         )
         everything.extend(violations)
         label = f"{exchange.method} {exchange.url} -> {exchange.status}" if exchange.url else \

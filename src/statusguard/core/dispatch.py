@@ -5,6 +5,9 @@ Charter:
   called from any thread, any event loop, any test.
 - Rule 2: total. No input makes it raise: a malformed response is a violation, and a rule whose
   own code fails is skipped (the failure is returned to the caller who wants it, never raised).
+  A rule that reads a fact the exchange does not know (``Exchange.unknown``: ``UnknownFact``) is
+  silent on that response: unknown is not absent. It can only read facts it declares (``Reads``,
+  held by tests/test_rule_reads.py), so it is silent exactly where its verdict would need one.
 - Rule 3: dispatch is precomputed. A response costs one look-up by status, one by method, and one
   per header name present; rules that cannot concern the response are never called.
 """
@@ -15,7 +18,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
-from .model import Exchange, Phase, Violation
+from .model import Exchange, Phase, UnknownFact, Violation
 from .rule import Rule
 from .rules import OUT_OF_RANGE, RULES
 
@@ -283,10 +286,15 @@ def run_rules(rules: Iterable[Rule], x: Exchange) -> Sequence[Violation]:
     for rule in rules:
         try:
             message = rule.check(x)
+        except UnknownFact:  # the rule needs a fact this exchange does not know: unknown is not absent
+            continue
         except Exception:  # pragma: no cover - a rule bug; the property tests hunt for these
             continue
         if message is not None:
-            violation = Violation(rule.id, rule.level, x.status, _one_line(message), rule.reference, rule.hint)
+            violation = Violation(
+                rule.id, rule.level if type(message) is str else getattr(message, "level", rule.level), x.status,
+                _one_line(message), rule.reference, rule.hint,
+            )
             if violations is None:
                 violations = [violation]
             else:
@@ -298,11 +306,14 @@ def run_rule(rule: Rule, x: Exchange) -> Violation | None:
     """One rule on one exchange. A bug in a rule must not become the app's crash: it is skipped."""
     try:
         message = rule.check(x)
+    except UnknownFact:  # the rule needs a fact this exchange does not know: it stays silent
+        return None
     except Exception:  # pragma: no cover - a rule bug; the property tests hunt for these
         return None
     if message is None:
         return None
-    return Violation(rule.id, rule.level, x.status, _one_line(message), rule.reference, rule.hint)
+    level = rule.level if type(message) is str else getattr(message, "level", rule.level)
+    return Violation(rule.id, level, x.status, _one_line(message), rule.reference, rule.hint)
 
 
 _MAX_MESSAGE = 2000

@@ -14,7 +14,7 @@ from typing import Any
 
 from .checker import build_exchange
 from .dispatch import Gateway
-from .model import Draft, Exchange, HeaderInput, Phase, Violation
+from .model import Draft, Exchange, HeaderInput, Phase, UnknownFact, Violation
 from .policy import Action, Policy
 from .rules import ADDITIONS, RULES
 
@@ -76,6 +76,14 @@ def _finish_framing(draft: Draft, x: Exchange) -> None:
     """Keep Content-Length true after a body change; never rewrite a HEAD's length (RULES.md §3.2)."""
     if not (draft.body_changed or draft.dropped) or x.is_head:
         return
+    if draft.has("transfer-encoding"):
+        if draft.body:  # new content, framed by its own Content-Length: the old body's framing goes
+            draft.remove("transfer-encoding")
+        else:
+            # An emptied body stays framed by the app's Transfer-Encoding (a zero-length chunk, RFC 9110
+            # §15.3.6); a Content-Length next to it would contradict it (RFC 9112 §6.1).
+            draft.remove("content-length")
+            return
     status = draft.status
     if 100 <= status < 200 or status == 204:
         draft.remove("content-length")
@@ -105,11 +113,13 @@ def _recheck(draft: Draft, x: Exchange, policy: Policy, phases: Sequence[Phase])
         has_body=has_body,
         method=x.method,
         request_headers=lambda: x.request_headers,  # read only if a rule needs it (the engine notices)
-        http_version=x.http_version,
+        http_version=x._http_version,  # unknown stays unknown
         allowed_methods=x.allowed_methods,
         gateway=x.gateway,
         status_line=None if draft.status_changed or x.status_line is None else x.status_line,
-        known_methods=x.known_methods,
+        known_methods=x._known_methods,
+        final=x._final,
+        request_known=x.knows("request_fields"),
     )
     return fixed_x, _active(policy, policy.dispatcher.run(fixed_x, phases))
 
@@ -149,8 +159,11 @@ def repair(
             tried.add(rule.id)
             assert rule.fix is not None
             status_before = draft.status
+            saved = _snapshot(draft)
             try:
                 rule.fix(draft, current_x, policy.options)
+            except UnknownFact:  # the fix needs a fact nobody knows: it does nothing (unknown is not absent)
+                _restore(draft, saved)
             except Exception as exc:  # a fix must never cost the response: report and go on
                 errors.append((rule.id, exc))
             if draft.status != status_before:
@@ -164,6 +177,15 @@ def repair(
     found_ids = dict.fromkeys(v.rule for v in found)
     fixed = [rule_id for rule_id in found_ids if rule_id in tried and rule_id not in remaining_ids]
     return Repair(draft, current_x, found, fixed, current, errors, x.status, x.headers)
+
+
+def _snapshot(draft: Draft) -> tuple[object, ...]:
+    return (draft.status, list(draft.headers), draft.body, draft.body_changed, draft.dropped, draft.status_changed)
+
+
+def _restore(draft: Draft, saved: tuple[object, ...]) -> None:
+    (draft.status, headers, draft.body, draft.body_changed, draft.dropped, draft.status_changed) = saved  # type: ignore[assignment]
+    draft.headers = list(headers)  # type: ignore[call-overload]
 
 
 def _additions(status: int, has_field: Callable[[str], bool], policy: Policy) -> list[tuple[str, str]]:
@@ -204,12 +226,13 @@ def fix(
     headers: HeaderInput,
     body: bytes | None = None,
     *,
-    method: str = "GET",
+    method: str | bytes = "GET",
     request_headers: HeaderInput | None = None,
-    http_version: str = "1.1",
+    http_version: str | bytes | None = None,
     allowed_methods: Iterable[str] | None = None,
     rules: Mapping[str, str] | None = None,
     gateway: Gateway = None,
+    final: bool | None = None,
     **fix_options: Any,
 ) -> FixResult:
     """Repair one response with the safe fixes RULES.md names; return it with what was fixed.
@@ -217,14 +240,15 @@ def fix(
     Takes ``check``'s arguments plus the fix options (``www_authenticate``, ``retry_after``,
     ``upgrade``, ``blocked_by``, ``login_url``, ``status_map``, ``cache_control``,
     ``known_methods``, ``problem_details``), validated before anything runs. Idempotent:
-    ``fix`` on its own result changes nothing.
+    ``fix`` on its own result changes nothing. What is not given is unknown, as for ``check``: a
+    fix that needs an unknown fact does nothing. The safety contract every fix keeps is in
+    docs/rules.md ("Fix safety").
     """
     policy = Policy(mode="fix", rules=rules, **fix_options)
     x = build_exchange(
         status, headers, body, method=method, request_headers=request_headers, http_version=http_version,
-        allowed_methods=allowed_methods, gateway=gateway,
+        allowed_methods=allowed_methods, gateway=gateway, known_methods=policy.options.known_methods, final=final,
     )
-    x.known_methods = policy.options.known_methods
     result = repair(x, policy)
     draft = result.draft
     out_body = draft.body

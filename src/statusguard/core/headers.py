@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 __all__ = [
     "Challenge",
@@ -66,6 +65,11 @@ _IMF_FIXDATE = re.compile(
 _RFC850_DATE = re.compile(
     r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), ([0-9]{2})-"
     r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT"
+)
+# asctime-date = day-name SP date3 SP time-of-day SP year, date3 = month SP ( 2DIGIT / ( SP DIGIT ) )
+_ASCTIME_DATE = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([0-9]{2}| [0-9]) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) ([0-9]{4})"
 )
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -164,25 +168,34 @@ def is_imf_fixdate(value: str) -> bool:
 
 
 def parse_imf_fixdate(value: str) -> datetime | None:
+    """``'Sun, 06 Nov 1994 08:49:37 GMT'`` → that moment; a leap second (``23:59:60``, RFC 9110 §5.6.7:
+    time-of-day runs to 23:59:60) is valid and read as the second before it; malformed → None."""
     match = _IMF_FIXDATE.fullmatch(value)
     if match is None:
         return None
     day_name, day, month, year, hour, minute, second = match.groups()
-    try:
-        parsed = datetime(
-            int(year), _MONTHS.index(month) + 1, int(day), int(hour), int(minute), int(second), tzinfo=UTC
-        )
-    except ValueError:
-        return None
-    if _DAYS[parsed.weekday()] != day_name:
+    parsed = _moment(int(year), _MONTHS.index(month) + 1, int(day), int(hour), int(minute), int(second))
+    if parsed is None or _DAYS[parsed.weekday()] != day_name:
         return None
     return parsed
 
 
-def parse_http_date(value: str) -> datetime | None:
-    """Any of the three HTTP-date forms a recipient must accept, or None.
+def _moment(year: int, month: int, day: int, hour: int, minute: int, second: int) -> datetime | None:
+    if second == 60 and hour == 23 and minute == 59:
+        second = 59  # a leap second: datetime has no 60th second
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        return None
 
-    ``'Sunday, 06-Nov-94 08:49:37 GMT'`` → 1994-11-06 08:49:37 UTC; ``'soon'`` → None.
+
+def parse_http_date(value: str) -> datetime | None:
+    """Any of the three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7), or None.
+
+    ``'Sunday, 06-Nov-94 08:49:37 GMT'`` → 1994-11-06 08:49:37 UTC; ``'Sun Nov  6 08:49:37 1994'``
+    (asctime) → the same; ``'soon'``, ``'Tue, 19 Jan 2038 03:14:07 +0100'`` (a zone that is not GMT)
+    → None: what is not an HTTP-date is not read as one, because a recipient reads it as invalid
+    (an invalid Expires is already expired, RFC 9111 §5.3).
     """
     strict = parse_imf_fixdate(value)
     if strict is not None:
@@ -192,13 +205,13 @@ def parse_http_date(value: str) -> datetime | None:
     rfc850 = _RFC850_DATE.fullmatch(value)
     if rfc850 is not None:
         return _parse_rfc850(rfc850)
-    try:
-        parsed = parsedate_to_datetime(value)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)  # a lenient parse of a zone offset can leave datetime's range
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
+    asctime = _ASCTIME_DATE.fullmatch(value)
+    if asctime is not None:
+        day_name, month, day, hour, minute, second, year = asctime.groups()
+        parsed = _moment(int(year), _MONTHS.index(month) + 1, int(day.strip()), int(hour), int(minute), int(second))
+        if parsed is not None and _DAYS[parsed.weekday()] == day_name:
+            return parsed
+    return None
 
 
 def _parse_rfc850(match: re.Match[str]) -> datetime | None:
@@ -211,10 +224,7 @@ def _parse_rfc850(match: re.Match[str]) -> datetime | None:
     year = now.year // 100 * 100 + int(year2)
     if year > now.year + 50:
         year -= 100
-    try:
-        return datetime(year, _MONTHS.index(month) + 1, int(day), int(hour), int(minute), int(second), tzinfo=UTC)
-    except ValueError:
-        return None
+    return _moment(year, _MONTHS.index(month) + 1, int(day), int(hour), int(minute), int(second))
 
 
 def format_imf_fixdate(moment: datetime) -> str:

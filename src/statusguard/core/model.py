@@ -14,12 +14,15 @@ from typing import Any, Literal, NamedTuple
 
 __all__ = [
     "LEVELS",
+    "UNKNOWABLE",
     "Draft",
     "Example",
     "Exchange",
+    "Finding",
     "HeaderInput",
     "Level",
     "Phase",
+    "UnknownFact",
     "Violation",
     "escape",
     "normalise_headers",
@@ -41,6 +44,36 @@ HeaderInput = Iterable[Any]  # (name, value) pairs of str or bytes; anything els
 _TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _CTL_FORBIDDEN = frozenset("\r\n\x00")
 _MAX_PROBLEMS = 20  # a hostile header list must not turn into a megabyte of messages
+
+
+# The facts a caller may not know, in the vocabulary of ``Reads`` (core/rule.py). An ``Exchange`` lists
+# the ones it lacks in ``unknown``; reading one raises ``UnknownFact``, and the dispatcher and the fixer
+# take that as "this rule cannot judge this response": unknown is not absent.
+#   request_fields: the request's header fields (check() without request_headers, a raw capture without
+#                   its request); known_methods: the methods the server implements (not configured);
+#   http_version:   the protocol version; final: whether the app handed the response over as the
+#                   exchange's final response (start_response / http.response.start: the adapters know).
+UNKNOWABLE = frozenset({"request_fields", "known_methods", "http_version", "final"})
+
+
+class UnknownFact(LookupError):
+    """A rule read a fact the exchange does not know (``Exchange.unknown``): the rule stays silent."""
+
+    def __init__(self, fact: str) -> None:
+        super().__init__(f"{fact} is not known for this response")
+        self.fact = fact
+
+
+class Finding(str):
+    """A check's message that carries its own level, for a rule whose requirements mix levels (a MUST NOT
+    and a SHOULD NOT in one row): the violation then says the level of what was found."""
+
+    level: Level
+
+    def __new__(cls, message: str, level: Level) -> Finding:
+        finding = super().__new__(cls, message)
+        finding.level = level
+        return finding
 
 
 class Violation(NamedTuple):
@@ -116,7 +149,7 @@ def normalise_indexed(
             if not (value.isascii() and value.isprintable()) and not _TAB_OR_OBS_TEXT_ONLY(value):
                 break
             pairs.append((text, value))
-            index[lower] = [value]
+            index[lower] = [_trim(value)]
         else:
             if len(index) != len(pairs):  # a repeated field: index every line of it
                 index = {}
@@ -124,9 +157,9 @@ def normalise_indexed(
                     lower = text.lower()
                     values = index.get(lower)
                     if values is None:
-                        index[lower] = [value]
+                        index[lower] = [_trim(value)]
                     else:
-                        values.append(value)
+                        values.append(_trim(value))
             return pairs, index, ()
     except Exception:  # not a pair (ValueError), an unhashable name (TypeError), an app object's own error
         pass
@@ -288,7 +321,10 @@ class Exchange:
     """
 
     __slots__ = (
+        "_final",
+        "_http_version",
         "_index",
+        "_known_methods",
         "_media_type",
         "_request_index",
         "_request_source",
@@ -299,12 +335,11 @@ class Exchange:
         "has_body",
         "header_problems",
         "headers",
-        "http_version",
         "is_head",
-        "known_methods",
         "method",
         "status",
         "status_line",
+        "unknown",
     )
 
     def __init__(
@@ -317,12 +352,14 @@ class Exchange:
         has_body: bool | None = None,
         method: str = "GET",
         request_headers: list[tuple[str, str]] | Callable[[], list[tuple[str, str]]] | None = None,
-        http_version: str = "1.1",
+        http_version: str | None = "1.1",
         allowed_methods: frozenset[str] | None = None,
         gateway: Literal["wsgi", "asgi"] | None = None,
         status_line: str | None = None,
         header_problems: Sequence[tuple[str, str]] = (),
         known_methods: frozenset[str] | None = None,
+        final: bool | None = True,
+        request_known: bool = True,
     ) -> None:
         self.status = status
         self.headers = headers
@@ -337,12 +374,14 @@ class Exchange:
         self.is_head = method == "HEAD"  # the method is fixed at construction, like every fact of the exchange
         # A list, or a callable that builds it: most responses never look at the request's headers.
         self._request_source = request_headers if request_headers is not None else []
-        self.http_version = http_version
-        self.allowed_methods = allowed_methods
+        self._http_version = http_version
+        self.allowed_methods = allowed_methods  # None: the router's knowledge is not available
         self.gateway = gateway
         self.status_line = status_line
         self.header_problems = tuple(header_problems)
-        self.known_methods = known_methods  # the methods the server implements (None: the default set)
+        self._known_methods = known_methods  # the methods the server implements
+        self._final = final
+        self.unknown = _unknown_facts(request_known, known_methods, http_version, final)
         self._index: dict[str, list[str]] | None = None
         self._media_type: object = _UNSET
         self._request_index: dict[str, list[str]] | None = None
@@ -351,12 +390,13 @@ class Exchange:
     def _build_index(self) -> dict[str, list[str]]:
         index: dict[str, list[str]] = {}
         for name, value in self.headers:
-            index.setdefault(name.lower(), []).append(value)
+            index.setdefault(name.lower(), []).append(_trim(value))
         self._index = index
         return index
 
     def get_all(self, name: str) -> list[str]:
-        """Every value of field ``name`` (lower-case), in order; ``[]`` when absent."""
+        """Every value of field ``name`` (lower-case), in order, trimmed of surrounding OWS (a field
+        value excludes it, RFC 9110 §5.5); ``[]`` when absent."""
         index = self._index if self._index is not None else self._build_index()
         return index.get(name, [])
 
@@ -375,9 +415,42 @@ class Exchange:
         index = self._index if self._index is not None else self._build_index()
         return index.keys()
 
+    # Facts a caller may not know (``unknown``): reading one that is not known raises UnknownFact.
+    @property
+    def http_version(self) -> str:
+        """``"1.0"``, ``"1.1"``, ``"2"``, ``"3"``..., as the exchange ran."""
+        if "http_version" in self.unknown or self._http_version is None:
+            raise UnknownFact("http_version")
+        return self._http_version
+
+    @property
+    def known_methods(self) -> frozenset[str]:
+        """The methods the server implements anywhere (configured ``known_methods``)."""
+        if "known_methods" in self.unknown or self._known_methods is None:
+            raise UnknownFact("known_methods")
+        return self._known_methods
+
+    @known_methods.setter
+    def known_methods(self, methods: frozenset[str] | None) -> None:
+        self._known_methods = methods
+        self.unknown = (self.unknown | {"known_methods"}) if methods is None else self.unknown - {"known_methods"}
+
+    @property
+    def final(self) -> bool:
+        """Did the app hand this response over as the exchange's final response?"""
+        if "final" in self.unknown or self._final is None:
+            raise UnknownFact("final")
+        return self._final
+
+    def knows(self, fact: str) -> bool:
+        """Is ``fact`` (one of ``UNKNOWABLE``) known for this exchange?"""
+        return fact not in self.unknown
+
     # Request fields ------------------------------------------------------------------------
     @property
     def request_headers(self) -> list[tuple[str, str]]:
+        if "request_fields" in self.unknown:
+            raise UnknownFact("request_fields")
         source = self._request_source
         if callable(source):
             source = self._request_source = source()
@@ -388,7 +461,7 @@ class Exchange:
         if index is None:
             index = {}
             for key, value in self.request_headers:
-                index.setdefault(key.lower(), []).append(value)
+                index.setdefault(key.lower(), []).append(_trim(value))
             self._request_index = index
         return index.get(name, [])
 
@@ -423,6 +496,33 @@ class Exchange:
 
 
 
+def _trim(value: str) -> str:
+    """The field value without the leading and trailing SP/HTAB around it (RFC 9110 §5.5)."""
+    if value and (value[0] in " \t" or value[-1] in " \t"):
+        return value.strip(" \t")
+    return value
+
+
+_NOTHING_UNKNOWN: frozenset[str] = frozenset()
+
+
+def _unknown_facts(
+    request_known: bool, known_methods: frozenset[str] | None, http_version: str | None, final: bool | None
+) -> frozenset[str]:
+    if request_known and known_methods is not None and http_version is not None and final is not None:
+        return _NOTHING_UNKNOWN
+    unknown = set()
+    if not request_known:
+        unknown.add("request_fields")
+    if known_methods is None:
+        unknown.add("known_methods")
+    if http_version is None:
+        unknown.add("http_version")
+    if final is None:
+        unknown.add("final")
+    return frozenset(unknown)
+
+
 _new_exchange = object.__new__
 
 
@@ -440,7 +540,10 @@ def response_exchange(
 ) -> Exchange:
     """``Exchange(status, headers, method=..., ...)`` for a response head whose body is not known yet,
     built without keyword parsing (the middlewares build one per response), with the name index
-    ``normalise_indexed`` made on the way when there is one."""
+    ``normalise_indexed`` made on the way when there is one.
+
+    The middlewares know the request, its version and interface, and that the app handed this head
+    over as its response (``final``); the server's known methods only when they are configured."""
     x: Exchange = _new_exchange(Exchange)
     x.status = status
     x.headers = headers
@@ -450,18 +553,21 @@ def response_exchange(
     x.method = method
     x.is_head = method == "HEAD"
     x._request_source = request_headers
-    x.http_version = http_version
+    x._http_version = http_version
     x.allowed_methods = None
     x.gateway = gateway
     x.status_line = status_line
     x.header_problems = tuple(header_problems) if header_problems else ()
-    x.known_methods = known_methods
+    x._known_methods = known_methods
+    x._final = True
+    x.unknown = _NOTHING_UNKNOWN if known_methods is not None else _UNKNOWN_METHODS
     x._index = index
     x._media_type = _UNSET
     x._request_index = None
     return x
 
 
+_UNKNOWN_METHODS = frozenset({"known_methods"})
 _MEDIA_TYPES: dict[str, str] = {}
 
 
@@ -487,6 +593,20 @@ class Example(NamedTuple):
     allowed_methods: frozenset[str] | None = None
     gateway: Literal["wsgi", "asgi"] | None = None
     note: str = ""
+    known_methods: frozenset[str] | None = None
+    final: bool | None = None
+
+
+# The fields that describe a body's bytes or its representation: a fix that replaces the body drops them.
+DESCRIBES_CONTENT = (
+    "content-encoding", "content-digest", "repr-digest", "etag", "last-modified", "content-md5", "content-range",
+    "content-language",
+)
+
+
+def _unsatisfied_range(value: str) -> bool:
+    """``'bytes */500'`` → True: the unsatisfied-range form describes no enclosed bytes (RFC 9110 §14.4)."""
+    return value.strip(" \t").partition(" ")[2].lstrip(" ").startswith("*/")
 
 
 @dataclass
@@ -525,6 +645,17 @@ class Draft:
         self.headers.append((name, value))
 
     def replace_body(self, body: bytes | None) -> None:
+        """New content. What described the old content goes with it (a synthesized or rewritten body
+        is sent as itself: no Content-Encoding it does not have, no digest, validator or range of the
+        old bytes). Emptying the body (HEAD, 304, 204...) keeps them: they describe the representation."""
         if body != self.body:
             self.body = body
             self.body_changed = True
+            if body:
+                for name in DESCRIBES_CONTENT:
+                    if name == "content-range":
+                        # "bytes */N" (a 416's) states the representation's length, not these bytes': kept.
+                        self.headers = [(k, v) for k, v in self.headers
+                                        if k.lower() != name or _unsatisfied_range(v)]
+                    else:
+                        self.remove(name)

@@ -17,7 +17,9 @@ from .headers import is_imf_fixdate, is_token, parse_cache_control, parse_challe
 __all__ = ["DEFAULT_KNOWN_METHODS", "FixOptions"]
 
 # Methods a server may reasonably "know" (RFC 9110 §9, RFC 5789 PATCH, RFC 4918/3253/5842 WebDAV,
-# RFC 9113 PRI is left out on purpose). A 405 to anything else suggests 501 (405-vs-501).
+# RFC 9113 PRI is left out on purpose). Not a default: which methods a server implements is its own
+# knowledge, so 405-vs-501 judges only with a configured ``known_methods`` (this set is a convenient
+# value to configure, ``known_methods=DEFAULT_KNOWN_METHODS | {"PURGE"}``).
 DEFAULT_KNOWN_METHODS = frozenset(
     {
         "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
@@ -41,7 +43,7 @@ class FixOptions:
     login_url: str | None = None
     status_map: Mapping[int, int] = field(default_factory=dict)
     cache_control: Mapping[int, str] = field(default_factory=dict)
-    known_methods: frozenset[str] = DEFAULT_KNOWN_METHODS
+    known_methods: frozenset[str] | None = None  # None: not configured, so not known
     problem_details: bool = True
 
     @classmethod
@@ -199,9 +201,9 @@ def _as_list(option: str, value: object) -> list[object]:
         raise ConfigurationError(f"{option}={value!r}: expected a str or a list of str") from None
 
 
-def _methods(value: Iterable[str] | None) -> frozenset[str]:
+def _methods(value: Iterable[str] | None) -> frozenset[str] | None:
     if value is None:
-        return DEFAULT_KNOWN_METHODS
+        return None  # nobody said which methods the server implements: 405-vs-501 cannot judge
     items = [value] if isinstance(value, str) else _as_list("known_methods", value)
     methods = [method for method in items if isinstance(method, str) and is_token(method)]
     bad = [method for method in items if not (isinstance(method, str) and is_token(method))]

@@ -55,6 +55,7 @@ class Reads:
     interface: bool = False  # WSGI or ASGI (``Exchange.gateway``)
     http_version: bool = False
     status_line: bool = False  # the WSGI status line as the app wrote it
+    final: bool = False  # whether the app handed the response over as the final one (``Exchange.final``)
 
     def __post_init__(self) -> None:
         # Declarations are written as set literals: normalise them so that they compare and hash.
@@ -104,7 +105,17 @@ class Reads:
             interface=any(reads.interface for reads in merged),
             http_version=any(reads.http_version for reads in merged),
             status_line=any(reads.status_line for reads in merged),
+            final=any(reads.final for reads in merged),
         )
+
+    @property
+    def unknowable(self) -> frozenset[str]:
+        """The declared facts a caller may not know (``model.UNKNOWABLE``): when one of them is unknown,
+        a rule that needs it on a response stays silent there (``Exchange.unknown``)."""
+        facts = {name for name in ("known_methods", "http_version", "final") if getattr(self, name)}
+        if self.request_fields:
+            facts.add("request_fields")
+        return frozenset(facts)
 
 
     def describe(self) -> list[str]:
@@ -124,6 +135,7 @@ class Reads:
             (self.router, "router: allowed methods"),
             (self.known_methods, "server: known methods"), (self.interface, "interface (WSGI/ASGI)"),
             (self.http_version, "HTTP version"), (self.status_line, "WSGI status line"),
+            (self.final, "whether the app sent it as the final response"),
         ) if flag]
         out += [f"request field {name}" if name != ALL_FIELDS else "every request field"
                 for name in sorted(self.request_fields)]

@@ -8,7 +8,9 @@ the section modules are imported by ``__init__.py``, which is the catalogue's or
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 from ..headers import (
@@ -99,6 +101,7 @@ def _ex(
     req: tuple[tuple[str, str], ...] = (),
     **kw: Any,
 ) -> Example:
+    """An example exchange: the request and its version are known (``req=()``: no request fields)."""
     return Example(status, headers, body, method, req, **kw)
 
 
@@ -138,17 +141,75 @@ def _cache_directives(x: Exchange) -> dict[str, str | None] | None:
 _PROBLEM_MEMO: tuple[bytes, dict[str, Any] | None] | None = None
 
 
-def _problem(x: Exchange) -> dict[str, Any] | None:
-    """The parsed problem+json object of the response, when its bytes were observed."""
-    global _PROBLEM_MEMO
+_MAX_DECODED = 1 << 20  # a body is inspected up to 1 MB decoded: a small gzip must not become gigabytes
+_IDENTITY = frozenset({"", "identity"})
+
+
+def content_codings(values: list[str]) -> list[str]:
+    """The content codings of Content-Encoding values, in the order applied (lower-case, no identity)."""
+    return [c for c in (m.strip(" \t").lower() for v in values for m in v.split(",")) if c not in _IDENTITY]
+
+
+def decoded_content(x: Exchange) -> bytes | None:
+    """The content as the client sees it (RFC 9110 §8.4): the body with its content codings undone.
+
+    gzip and deflate are what the standard library decodes; with any other coding (br, zstd...), or
+    bytes that do not decode, the representation is unknown and None is returned, so that the rules
+    reading it stay silent rather than judge compressed bytes as if they were the document.
+    """
     body = x.body
-    if body is None or x.media_type != "application/problem+json" or len(body) > 1 << 20:
+    if body is None:
+        return None
+    codings = content_codings(x.get_all("content-encoding"))
+    if not codings:
+        return body
+    for coding in reversed(codings):  # the last coding listed was applied last (RFC 9110 §8.4)
+        decoded = _decode(body, coding)
+        if decoded is None:
+            return None
+        body = decoded
+    return body
+
+
+def _decode(data: bytes, coding: str) -> bytes | None:
+    if coding in ("gzip", "x-gzip"):
+        wbits = 16 + zlib.MAX_WBITS
+    elif coding == "deflate":  # the zlib format (RFC 9110 §8.4.1.2); raw deflate too, as clients accept it
+        wbits = zlib.MAX_WBITS if len(data) >= 2 and (data[0] << 8 | data[1]) % 31 == 0 else -zlib.MAX_WBITS
+    else:
+        return None
+    try:
+        decompressor = zlib.decompressobj(wbits)
+        out = decompressor.decompress(data, _MAX_DECODED)
+        if decompressor.unconsumed_tail or not decompressor.eof:
+            return None  # too large to inspect, or truncated: not known
+        return out
+    except zlib.error:
+        return None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: Python's json accepts them, JSON does not
+
+
+def loads_json(data: bytes) -> Any:
+    """Strict JSON (RFC 8259): NaN and Infinity are not JSON values. Raises ValueError/RecursionError."""
+    return json.loads(data, parse_constant=_reject_constant)
+
+
+def _problem(x: Exchange) -> dict[str, Any] | None:
+    """The parsed problem+json object of the response, when its content is known (decoded)."""
+    global _PROBLEM_MEMO
+    if x.media_type != "application/problem+json" or x.body is None:
+        return None
+    body = decoded_content(x)
+    if body is None or len(body) > 1 << 20:
         return None
     memo = _PROBLEM_MEMO
     if memo is not None and memo[0] is body:
         return memo[1]
     try:
-        value = json.loads(body)
+        value = loads_json(body)
     except (ValueError, RecursionError):
         value = None
     problem = value if isinstance(value, dict) else None
@@ -159,11 +220,15 @@ def _problem(x: Exchange) -> dict[str, Any] | None:
 
 def _draft_problem(draft: Draft, x: Exchange) -> dict[str, Any] | None:
     """The problem object as the draft now holds it: several fixes may rewrite the same body in
-    one round, and each must start from the previous one's result, not from the app's bytes."""
+    one round, and each must start from the previous one's result, not from the app's bytes.
+    Only an unencoded body is rewritten (a fix never re-encodes, so it never leaves bytes a client
+    cannot decode)."""
     if draft.body is None or x.media_type != "application/problem+json" or len(draft.body) > 1 << 20:
         return None
+    if content_codings(draft.get_all("content-encoding")):
+        return None
     try:
-        value = json.loads(draft.body)
+        value = loads_json(draft.body)
     except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
@@ -183,8 +248,27 @@ def _set_field(draft: Draft, name: str, value: str) -> bool:
     return changed
 
 
-def _set_problem(draft: Draft, problem: dict[str, Any]) -> None:
-    draft.replace_body(json.dumps(problem, separators=(",", ":"), ensure_ascii=True).encode("ascii"))
+def _set_problem(draft: Draft, problem: dict[str, Any], changed: Iterable[str]) -> bool:
+    """Write ``problem`` back as the draft's body, when that keeps the meaning of every member the fix
+    did not change (``changed``): a value Python's json would re-serialise differently (1e400 as
+    Infinity, a float's digits rounded) leaves the app's body alone and returns False (the violation
+    is then reported, not fixed)."""
+    try:
+        text = json.dumps(problem, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+        before = json.loads(draft.body or b"{}", parse_float=Decimal, parse_constant=_reject_constant)
+        after = json.loads(text, parse_float=Decimal)
+    except (ValueError, TypeError, RecursionError):
+        return False
+    skip = set(changed)
+    if not isinstance(before, dict) or any(
+        before.get(key, _MISSING) != after.get(key, _MISSING) for key in set(before) | set(after) if key not in skip
+    ):
+        return False
+    draft.replace_body(text)
+    return True
+
+
+_MISSING = object()
 
 
 def _methods_in(value: str) -> list[str]:
@@ -267,14 +351,21 @@ def _not_storable_rule(id: str, reference: str) -> None:
 
 def _explain_rule(
     id: str, statuses: frozenset[int], summary: str, reference: str, hint: str, why: str, what: str,
-    *, level: Level = "SHOULD", good_body: bytes = b'{"title":"explained"}', **flags: Any,
+    *, level: Level = "SHOULD", good_body: bytes = b'{"title":"explained"}', generic: bool = False, **flags: Any,
 ) -> Rule:
+    """An "explain the error" rule. Only the class rules (``generic``: 4xx-explain, 5xx-explain) are
+    satisfied by a generic about:blank problem body, so only they synthesize one; a code's own rule
+    asks for something specific (the alternatives, the field, the legal demand, the limit...) that no
+    generic body says, so it reports and never claims a fix."""
     example_status = min(statuses)
+    fix: dict[str, Any] = {}
+    if generic:
+        fix = {"fix": add_problem_details,
+               "fix_summary": "synthesize an RFC 9457 application/problem+json body (about:blank)"}
     return _rule(
         id, level, statuses, summary, reference, hint,
         lambda x: f"{x.status} to {x.method} with an empty body; {what}" if _empty_error_body(x) else None,
-        reads=Reads(body="presence", method=True), needs="S,M,B", why=why,
-        fix=add_problem_details, fix_summary="synthesize an RFC 9457 application/problem+json body (about:blank)",
+        reads=Reads(body="presence", method=True), needs="S,M,B", why=why, **fix,
         bad=(_ex(example_status, (("Content-Length", "0"),), b""),),
         good=(_ex(example_status, (("Content-Type", "application/json"),), good_body),
               _ex(example_status, (("Content-Length", "0"),), b"", method="HEAD")),

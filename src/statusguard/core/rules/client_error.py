@@ -11,7 +11,7 @@ from ..headers import (
     split_list,
 )
 from ..model import Draft, Exchange, escape
-from ..options import DEFAULT_KNOWN_METHODS, FixOptions
+from ..options import FixOptions
 from ..rule import ALL_FIELDS, Reads
 from ._base import (
     _2XX,
@@ -25,6 +25,7 @@ from ._base import (
     _methods_in,
     _not_storable_rule,
     _rule,
+    decoded_content,
     open_section,
 )
 
@@ -41,22 +42,27 @@ _explain_rule(
     "Clients and people debugging get no explanation. Codes with their own explain rule (406, 409, 423, "
     "428, 429, 431, 451) are reported under that rule instead.",
     "say what went wrong and whether it is temporary",
+    generic=True,
 )
 
 
 def _check_401_challenge(x: Exchange) -> str | None:
-    if x.has("www-authenticate"):
+    value = x.get("www-authenticate")  # every line: one list of challenges (RFC 9110 §5.3)
+    if value is not None and value.strip(" \t,"):
         return None
-    return "401 without WWW-Authenticate; the client is told to authenticate but not how"
+    what = "without WWW-Authenticate" if value is None else "with an empty WWW-Authenticate (no challenge)"
+    return f"401 {what}; the client is told to authenticate but not how"
 
 
 def _fix_add_challenge(field_name: str, attr: str) -> Callable[[Draft, Exchange, FixOptions], bool]:
     def fix(draft: Draft, x: Exchange, options: FixOptions) -> bool:
         challenges: tuple[str, ...] = getattr(options, attr)
-        if not challenges or draft.has(field_name.lower()):
+        present = draft.get_all(field_name.lower())
+        if not challenges or any(value.strip(" \t,") for value in present):
             return False
         if field_name == "Proxy-Authenticate" and x.gateway == "wsgi":
             return False  # hop-by-hop: a WSGI app cannot send it (RULES.md §3.17)
+        draft.remove(field_name.lower())  # empty lines carry no challenge
         for challenge in challenges:  # one challenge per field line (RFC 9110 §11.6.1)
             draft.add(field_name, challenge)
         return True
@@ -269,17 +275,21 @@ _rule(
 
 
 def _check_405_vs_501(x: Exchange) -> str | None:
-    if x.method in (x.known_methods or DEFAULT_KNOWN_METHODS):
+    # Which methods the server implements is its own knowledge (configured known_methods): without it
+    # the rule cannot tell an unknown method from one served elsewhere, so it stays silent (UnknownFact).
+    if x.method in x.known_methods:
         return None
     return f"405 to the unknown method {escape(x.method)!r}; 501 says the server does not implement it"
 
 
 def _fix_405_to_501(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    if x.method in options.known_methods:
+    if x.method in x.known_methods:
         return False
     draft.status = 501
     return True
 
+
+_EXAMPLE_KNOWN = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"})
 
 _rule(
     "405-vs-501", "SHOULD", {405},
@@ -290,8 +300,12 @@ _rule(
     needs="S,M,R",
     why="405 claims the method exists on other resources; 501 tells the client not to try it anywhere.",
     fix=_fix_405_to_501, fix_by_default=False, fix_summary="(opt-in) 405 -> 501 for methods outside known_methods",
-    bad=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="FROB"),),
-    good=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="POST"),),
+    bad=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="FROB",
+             known_methods=_EXAMPLE_KNOWN),),
+    good=(_ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="POST",
+              known_methods=_EXAMPLE_KNOWN),
+          _ex(405, (("Allow", "GET, HEAD"), ("Content-Type", "text/plain")), b"no", method="FROB",
+              note="known_methods not configured: the server's methods are unknown, so the rule stays silent")),
     reads=Reads(method=True, known_methods=True),
 )
 
@@ -306,7 +320,8 @@ _explain_rule(
 
 
 def _check_407_challenge(x: Exchange) -> str | None:
-    if x.has("proxy-authenticate"):
+    value = x.get("proxy-authenticate")
+    if value is not None and value.strip(" \t,"):
         return None
     extra = " (a WSGI app cannot send it at all: it is hop-by-hop)" if x.gateway == "wsgi" else ""
     return f"407 without Proxy-Authenticate{extra}"
@@ -340,16 +355,28 @@ _rule(
     reads=Reads(),
 )
 
+def _check_408(x: Exchange) -> str | None:
+    # A 408 means the server stopped waiting: closing is what it does (RFC 9110 §15.5.9 sends the client
+    # to a new connection; RFC 9112 §9.6: say "close" when closing). Connection: close is right; only a
+    # Connection that promises to keep the connection contradicts the 408.
+    options = [m.lower() for m in split_list(x.get("connection") or "") or [] if m]
+    if not options or "close" in options:
+        return None
+    return f"408 with Connection: {escape(x.get('connection') or '')}; a server that timed out closes the connection"
+
+
 _rule(
     "408-close-guidance", "DEPRECATED", {408},
-    "RFC 7231's 'close the connection on 408' is gone from RFC 9110; closing is the server's job.",
-    "RFC 7231 §6.5.7; RFC 9110 §15.5.9",
-    "Drop the Connection header; let the server manage the connection.",
-    lambda x: "408 carries a Connection header; connection management belongs to the server"
-    if x.has("connection") else None,
-    why="Connection is hop-by-hop: an app setting it on 408 follows obsolete RFC 7231 guidance.",
-    bad=(_ex(408, (("Connection", "close"), ("Content-Type", "text/plain")), b"slow"),),
-    good=(_ex(408, (("Content-Type", "text/plain"),), b"slow"),),
+    "A 408 does not promise to keep the connection; Connection: close, if any, is right.",
+    "RFC 7231 §6.5.7; RFC 9110 §15.5.9; RFC 9112 §9.6",
+    "Send Connection: close with a 408, or no Connection header and let the server close.",
+    _check_408,
+    why="A server that gave up waiting for the request closes the connection (RFC 9110 §15.5.9 sends the "
+    "client to a new one; RFC 9112 §9.6 says to announce it with close). RFC 7231's SHOULD-close sentence "
+    "is gone, but closing is still correct; a keep-alive on a 408 invites a reuse that will fail.",
+    bad=(_ex(408, (("Connection", "keep-alive"), ("Content-Type", "text/plain")), b"slow"),),
+    good=(_ex(408, (("Content-Type", "text/plain"),), b"slow"),
+          _ex(408, (("Connection", "close"), ("Content-Type", "text/plain")), b"slow")),
     reads=Reads(fields={"connection"}),
 )
 
@@ -522,7 +549,8 @@ def _check_423(x: Exchange) -> str | None:
         return None
     if x.has_body is False:
         return "423 Locked with an empty body; include a DAV:error element naming the lock condition"
-    if x.body is not None and b"error" not in x.body[:4096]:
+    content = decoded_content(x)  # as the client sees it; unknown under a coding the stdlib cannot undo
+    if content is not None and b"error" not in content[:4096]:
         return "423 Locked body has no DAV:error element (e.g. <D:lock-token-submitted/>)"
     return None
 
@@ -539,7 +567,7 @@ _rule(
     bad=(_ex(423, (("Content-Length", "0"),), b""),),
     good=(_ex(423, (("Content-Type", "application/xml"),),
               b"<D:error xmlns:D='DAV:'><D:lock-token-submitted/></D:error>"),),
-    reads=Reads(body="content", method=True),
+    reads=Reads(fields={"content-encoding"}, body="content", method=True),
 )
 
 _rule(
@@ -580,6 +608,8 @@ def _check_426(x: Exchange) -> str | None:
         problems.append("no 'upgrade' in Connection")
     if not problems:
         return None
+    if not x.http_version.startswith("1"):
+        return None  # HTTP/2 and HTTP/3 have no Upgrade (RFC 9113 §8.2.2): there it cannot be added
     extra = " (a WSGI app cannot send either: both are hop-by-hop)" if x.gateway == "wsgi" else ""
     return "426 with " + " and ".join(problems) + extra
 
@@ -602,13 +632,15 @@ _rule(
     "Send Upgrade: <protocol> and Connection: upgrade (ASGI over HTTP/1.1); for HTTP/2 advertise Alt-Svc.",
     _check_426,
     needs="S,V",
-    why="The client is told to upgrade without being told to what.",
+    why="The client is told to upgrade without being told to what. Over HTTP/2 and HTTP/3 Upgrade does not "
+    "exist, so the rule does not apply there (advertise Alt-Svc instead).",
     fix=_fix_426, fix_summary="ASGI over HTTP/1.1: add the configured upgrade value; WSGI and HTTP/2: report only",
     bad=(_ex(426, (("Content-Type", "text/plain"),), b"upgrade"),),
     good=(_ex(426, (("Upgrade", "TLS/1.3"), ("Connection", "upgrade"), ("Content-Type", "text/plain")), b"upgrade",
-              gateway="asgi"),),
-    reads=Reads(fields={"connection", "upgrade"}, interface=True),
-    fix_reads=Reads(http_version=True),  # no Upgrade over HTTP/2 (RFC 9113 §8.2.2)
+              gateway="asgi"),
+          _ex(426, (("Content-Type", "text/plain"),), b"upgrade", http_version="2",
+              note="HTTP/2 forbids Upgrade (RFC 9113 §8.2.2)")),
+    reads=Reads(fields={"connection", "upgrade"}, interface=True, http_version=True),
 )
 
 

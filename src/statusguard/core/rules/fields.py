@@ -12,7 +12,7 @@ from ..headers import (
     parse_http_date,
     split_list,
 )
-from ..model import Draft, Exchange, escape
+from ..model import Draft, Exchange, Finding, escape
 from ..options import FixOptions
 from ..rule import Reads
 from ._base import _ex, _parsed_cache_control, _rule, open_section
@@ -66,8 +66,11 @@ _rule(
 def _check_challenge_syntax(x: Exchange) -> str | None:
     problems = []
     for name in ("www-authenticate", "proxy-authenticate"):
-        for value in x.get_all(name):
-            challenges = parse_challenges(value)
+        # Several lines of a list-based field are one comma-joined value (RFC 9110 §5.3): a second line
+        # is a second challenge, or the rest of the first one's parameters.
+        value = x.get(name)
+        if value is not None:
+            challenges = [] if not value.strip(" \t,") else parse_challenges(value)  # an empty list is valid
             label = "WWW-Authenticate" if name == "www-authenticate" else "Proxy-Authenticate"
             if challenges is None:
                 problems.append(f"{label} {escape(value)!r} is not a valid challenge list")
@@ -183,18 +186,22 @@ def _check_cache_control_forms(x: Exchange) -> str | None:
     directives = _parsed_cache_control(values)
     if directives is None:
         return f"Cache-Control {escape(', '.join(values))!r} does not parse as a directive list"
-    problems = []
+    must: list[str] = []  # RFC 9111 §5.2.2.1, §5.2.2.10: a sender MUST NOT quote max-age/s-maxage
+    should: list[str] = []  # §5.2.2.4, §5.2.2.7: a sender SHOULD NOT use the token form of no-cache/private
     for directive in directives:
         if directive.name in ("max-age", "s-maxage"):
             if directive.argument is None:
-                problems.append(f"{directive.name} has no value")
+                must.append(f"{directive.name} has no value")
             elif directive.quoted:
-                problems.append(f"{directive.name} uses the quoted form")
+                must.append(f"{directive.name} uses the quoted form")
             elif not (directive.argument.isdigit() and directive.argument.isascii()):
-                problems.append(f"{directive.name}={escape(directive.argument)} is not whole seconds")
+                must.append(f"{directive.name}={escape(directive.argument)} is not whole seconds")
         elif directive.name in ("no-cache", "private") and directive.argument is not None and not directive.quoted:
-            problems.append(f"{directive.name}={escape(directive.argument)} must use the quoted form")
-    return "Cache-Control " + "; ".join(problems) if problems else None
+            should.append(f"{directive.name}={escape(directive.argument)} should use the quoted form")
+    if not must and not should:
+        return None
+    # The finding carries the level of the words the RFC uses for what was found.
+    return Finding("Cache-Control " + "; ".join(must + should), "MUST" if must else "SHOULD")
 
 
 def _fix_cache_control_forms(draft: Draft, x: Exchange, options: FixOptions) -> bool:
@@ -220,12 +227,14 @@ def _fix_cache_control_forms(draft: Draft, x: Exchange, options: FixOptions) -> 
 
 _rule(
     "cache-control-arg-forms", "MUST", None,
-    "max-age and s-maxage take a bare integer; the field lists of no-cache and private are quoted.",
+    "max-age and s-maxage take a bare integer (MUST); the field lists of no-cache and private are quoted (SHOULD).",
     "RFC 9111 §5.2, §5.2.2.1, §5.2.2.4, §5.2.2.7, §5.2.2.10",
     "Write Cache-Control: max-age=60, private=\"Set-Cookie\".",
     _check_cache_control_forms,
     fields=frozenset({"cache-control"}),
-    why="Caches disagree on malformed directives; some ignore them, some treat the response as uncacheable.",
+    why="Caches disagree on malformed directives; some ignore them, some treat the response as uncacheable. "
+    "RFC 9111 words the two halves differently: a quoted max-age or s-maxage is a MUST NOT (reported as "
+    "MUST), the token form of no-cache or private a SHOULD NOT (reported as SHOULD).",
     fix=_fix_cache_control_forms, fix_summary="normalize the quoting",
     bad=(_ex(200, (("Cache-Control", 'max-age="60"'), ("Content-Type", "text/plain")), b"x"),
          _ex(200, (("Cache-Control", "no-cache=Set-Cookie"), ("Content-Type", "text/plain")), b"x")),
@@ -245,10 +254,14 @@ def _fix_expires(draft: Draft, x: Exchange, options: FixOptions) -> bool:
     values = draft.get_all("expires")
     if not values:
         return False  # another fix (e.g. *-not-storable) removed it
-    parsed = parse_http_date(values[0].strip()) if len(values) == 1 else None
-    # Caches read an invalid Expires as "already expired" (RFC 9111 §5.3): keep that meaning.
-    draft.set("Expires", format_imf_fixdate(parsed) if parsed else "Thu, 01 Jan 1970 00:00:00 GMT")
+    # Only a real HTTP-date (one of its three forms) keeps its moment: caches read anything else, and
+    # several values, as "already expired" (RFC 9111 §5.3), so the fix keeps it in the past.
+    parsed = parse_http_date(values[0].strip(" \t")) if len(values) == 1 else None
+    draft.set("Expires", format_imf_fixdate(parsed) if parsed else _PAST)
     return True
+
+
+_PAST = "Thu, 01 Jan 1970 00:00:00 GMT"
 
 
 _rule(
@@ -259,7 +272,9 @@ _rule(
     _check_expires,
     fields=frozenset({"expires"}),
     why="Caches treat junk as 'already expired', which is rarely what was meant and is unreliable.",
-    fix=_fix_expires, fix_summary="reformat a parseable date; replace junk with a past IMF-fixdate",
+    fix=_fix_expires,
+    fix_summary="reformat an RFC 850 or asctime date to IMF-fixdate (same moment); anything else becomes a past "
+    "IMF-fixdate, as caches already read it",
     bad=(_ex(200, (("Expires", "0"), ("Content-Type", "text/plain")), b"x"),
          _ex(200, (("Expires", "-1"), ("Content-Type", "text/plain")), b"x")),
     good=(_ex(200, (("Expires", "Thu, 01 Jan 1970 00:00:00 GMT"), ("Content-Type", "text/plain")), b"x"),),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from ..headers import (
@@ -133,6 +134,10 @@ _rule(
 
 def _check_one_final(x: Exchange) -> str | None:
     # RFC 9110 §15.2: 1xx responses are interim; each request gets exactly one final (>= 200) response.
+    # Only the adapters know that the app handed this 1xx over as its response (start_response,
+    # http.response.start): a 103 in a capture or given to check() is an interim response (unknown).
+    if not x.final:
+        return None
     return f"{x.status} is an interim status, but it was sent as the final response"
 
 
@@ -144,13 +149,17 @@ _rule(
     _check_one_final,
     why="A 1xx passed to start_response or http.response.start goes out as the only response, and the "
     "client waits for a final one that never comes.",
-    bad=(_ex(100), _ex(103, (("Link", "</a.css>; rel=preload"),))),
-    good=(_ex(200, (("Content-Type", "text/plain"),), b"ok"),),
-    reads=Reads(),
+    bad=(_ex(100, final=True), _ex(103, (("Link", "</a.css>; rel=preload"),), final=True)),
+    good=(_ex(200, (("Content-Type", "text/plain"),), b"ok", final=True),
+          _ex(103, (("Link", "</a.css>; rel=preload"),),
+              note="a 103 the server sent before the final response (a capture): interim, as it should be")),
+    reads=Reads(final=True),
 )
 
+# PEP 3333's list (RFC 2616 §13.5.1's, "Trailers" spelled as there and in wsgiref): Trailer, the field that
+# announces trailer fields, is end-to-end (RFC 9110 §6.6.2) and not on it.
 _HOP_BY_HOP_WSGI = frozenset(
-    {"connection", "keep-alive", "te", "trailer", "trailers", "upgrade", "proxy-authenticate", "proxy-authorization"}
+    {"connection", "keep-alive", "te", "trailers", "upgrade", "proxy-authenticate", "proxy-authorization"}
 )
 
 
@@ -182,7 +191,16 @@ _rule(
     reads=Reads(field_names=True, interface=True),
 )
 
-_CONNECTION_SPECIFIC = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"})
+# RFC 9113 §8.2.2 / RFC 9114 §4.2: Connection, the connection-specific fields of RFC 9110 §7.6.1, and
+# TE (allowed in a request only, as "trailers"). The fields Connection names are connection-specific too.
+_CONNECTION_SPECIFIC = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"}
+)
+
+
+def _connection_named(values: list[str]) -> set[str]:
+    """The field names a Connection value lists (its connection options), lower-case (RFC 9110 §7.6.1)."""
+    return {m.strip(" \t").lower() for v in values for m in v.split(",") if m.strip(" \t")}
 
 
 def _check_connection_specific_h2(x: Exchange) -> str | None:
@@ -196,18 +214,21 @@ def _check_connection_specific_h2(x: Exchange) -> str | None:
 
 
 def _fix_connection_specific(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    return _remove_all(draft, _CONNECTION_SPECIFIC)
+    # What Connection names is connection-specific as well: it goes with it (RFC 9113 §8.2.2).
+    named = _connection_named(draft.get_all("connection"))
+    return _remove_all(draft, sorted(_CONNECTION_SPECIFIC | named))
 
 
 _rule(
     "connection-specific-h2", "MUST", None,
-    "HTTP/2 and HTTP/3 responses carry no Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding or Upgrade.",
+    "HTTP/2 and HTTP/3 responses carry no Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade or TE.",
     "RFC 9113 §8.2.2",
     "Do not set connection-management headers in the app; the server frames each protocol itself.",
     _check_connection_specific_h2,
     fields=_CONNECTION_SPECIFIC, needs="S,V",
     why="An HTTP/2 peer must treat such a message as malformed and reset the stream.",
-    fix=_fix_connection_specific, fix_summary="strip the fields when the version is 2 or 3",
+    fix=_fix_connection_specific,
+    fix_summary="strip the fields (and those Connection names) when the version is 2 or 3",
     bad=(_ex(200, (("Connection", "keep-alive"), ("Content-Type", "text/plain")), b"x", http_version="2"),),
     good=(_ex(200, (("Connection", "keep-alive"), ("Content-Type", "text/plain")), b"x", http_version="1.1"),
           _ex(200, (("Content-Type", "text/plain"),), b"x", http_version="2")),
@@ -272,13 +293,32 @@ def _check_field_value(x: Exchange) -> str | None:
     return "; ".join(messages) or None
 
 
+_OBS_FOLD = re.compile(r"\r?\n[ \t]+")
+_LINE_BREAK_OR_NUL = re.compile(r"[\r\n\x00]")
+
+
+def repair_field_value(value: str) -> str:
+    """A value with line breaks made safe without losing it: an obs-fold (a line break followed by
+    SP/HTAB) becomes one SP (RFC 9112 §5.2), and every other CR, LF or NUL becomes SP, as a recipient
+    must read them (RFC 9110 §5.5). ``'a\r\n b'`` → ``'a b'``; ``'/a\r\nSet-Cookie: x'`` → ``'/a  Set-Cookie: x'``."""
+    return _LINE_BREAK_OR_NUL.sub(" ", _OBS_FOLD.sub(" ", value))
+
+
 def _fix_bad_fields(draft: Draft, x: Exchange, options: FixOptions) -> bool:
-    before = len(draft.headers)
-    draft.headers = [
-        (name, value) for name, value in draft.headers
-        if field_name_problem(name) is None and field_value_problem(name, value) is None
-    ]
-    return len(draft.headers) != before or bool(x.header_problems)
+    # A header lost is protection lost (a Content-Security-Policy) or state lost (a Set-Cookie):
+    # repair what can be repaired; drop only what cannot go on the wire at all.
+    before = list(draft.headers)
+    kept = []
+    for name, value in draft.headers:
+        if field_name_problem(name) is not None:
+            continue  # a name that is not a token cannot be repaired into the app's meaning
+        if field_value_problem(name, value) is not None:
+            value = repair_field_value(value)
+            if field_value_problem(name, value) is not None:
+                continue  # characters beyond ISO-8859-1: HTTP/1.1 cannot carry them
+        kept.append((name, value))
+    draft.headers = kept
+    return kept != before or bool(x.header_problems)
 
 
 _rule(
@@ -304,7 +344,9 @@ _rule(
     _check_field_value,
     always=True,
     why="CR/LF in a value lets the value start new header lines or a new response (response splitting).",
-    fix=_fix_bad_fields, fix_summary="drop the offending header lines",
+    fix=_fix_bad_fields,
+    fix_summary="unfold obs-fold to one SP and replace other CR, LF and NUL by SP; drop only values outside "
+    "ISO-8859-1",
     bad=(_ex(302, (("Location", "/a\r\nSet-Cookie: x=1"),)), _ex(200, (("X-Name", "caf\u00e9\u2603"),), b"")),
     good=(_ex(200, (("X-Name", "cafe"), ("Content-Type", "text/plain")), b"x"),
           _ex(200, (("X-Name", "caf\u00e9"), ("Content-Type", "text/plain")), b"x",

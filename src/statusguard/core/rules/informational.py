@@ -77,17 +77,16 @@ _rule(
 
 def _check_101_offered(x: Exchange) -> str | None:
     # RFC 9110 §7.8: switch only to a protocol the client listed; RFC 9113 §8.6: no 101 in HTTP/2.
+    chosen = {m.split("/")[0].strip().lower() for m in split_list(x.get("upgrade") or "") or [] if m}
+    if chosen:
+        offered = {m.split("/")[0].strip().lower() for m in split_list(x.request_get("upgrade") or "") or [] if m}
+        if not offered:
+            return "101 although the request offered no Upgrade"
+        unoffered = sorted(chosen - offered)
+        if unoffered:
+            return f"101 switches to {', '.join(unoffered)}, which the request's Upgrade did not offer"
     if x.http_version.startswith(("2", "3")):
         return f"101 on HTTP/{x.http_version}, which has no protocol switching"
-    offered = {m.split("/")[0].strip().lower() for m in split_list(x.request_get("upgrade") or "") or [] if m}
-    chosen = {m.split("/")[0].strip().lower() for m in split_list(x.get("upgrade") or "") or [] if m}
-    if not chosen:
-        return None
-    if not offered:
-        return "101 although the request offered no Upgrade"
-    unoffered = sorted(chosen - offered)
-    if unoffered:
-        return f"101 switches to {', '.join(unoffered)}, which the request's Upgrade did not offer"
     return None
 
 
@@ -109,11 +108,15 @@ _rule(
     "Apps cannot switch protocols: WSGI has no way to, ASGI only through the websocket scope.",
     "PEP 3333; ASGI HTTP and WebSocket specs",
     "Use the server's WebSocket support (ASGI websocket scope); never answer 101 from an HTTP handler.",
-    lambda x: "an HTTP handler answered 101, but only the server can switch protocols",
+    # Known only to the adapters: a 101 in a capture, or given to check(), is the server's switch.
+    lambda x: "an HTTP handler answered 101, but only the server can switch protocols" if x.final else None,
     why="The server keeps parsing HTTP after the app's 101, so the connection breaks.",
-    bad=(_ex(101, (("Upgrade", "websocket"), ("Connection", "upgrade")), req=(("Upgrade", "websocket"),)),),
-    good=(_ex(200, (("Content-Type", "text/plain"),), b"ok"),),
-    reads=Reads(),
+    bad=(_ex(101, (("Upgrade", "websocket"), ("Connection", "upgrade")), req=(("Upgrade", "websocket"),),
+             final=True),),
+    good=(_ex(200, (("Content-Type", "text/plain"),), b"ok", final=True),
+          _ex(101, (("Upgrade", "websocket"), ("Connection", "upgrade")), req=(("Upgrade", "websocket"),),
+              note="the server's own switch to a WebSocket (a capture)")),
+    reads=Reads(final=True),
 )
 
 

@@ -10,7 +10,18 @@ from ..model import Draft, Exchange, escape
 from ..options import FixOptions
 from ..phrases import REASON_PHRASES, reason_phrase
 from ..rule import Reads
-from ._base import _4XX, _5XX, _draft_problem, _ex, _problem, _rule, _set_problem, open_section
+from ._base import (
+    _4XX,
+    _5XX,
+    _draft_problem,
+    _ex,
+    _problem,
+    _rule,
+    _set_problem,
+    decoded_content,
+    loads_json,
+    open_section,
+)
 
 open_section(__name__, '1.10 Problem details (RFC 9457), when the body is application/problem+json')
 
@@ -18,12 +29,24 @@ _PROBLEM_FIELDS = frozenset({"content-type"})
 _PROBLEM_JSON = frozenset({"application/problem+json"})
 
 
+def _json_integer(value: object) -> int | None:
+    """A JSON number with an integral value as an int (RFC 8259 numbers have no int/float types:
+    ``404.0`` and ``4.04e2`` are the number 404); None for anything else (true, "404", 404.5)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def _check_problem_status(x: Exchange) -> str | None:
     problem = _problem(x)
     if problem is None or "status" not in problem:
         return None
     member = problem["status"]
-    if member == x.status and isinstance(member, int) and not isinstance(member, bool):
+    if _json_integer(member) == x.status:
         return None
     return f"problem+json status member is {escape(json.dumps(member))} but the response status is {x.status}"
 
@@ -33,8 +56,7 @@ def _fix_problem_status(draft: Draft, x: Exchange, options: FixOptions) -> bool:
     if problem is None:
         return False
     problem["status"] = draft.status
-    _set_problem(draft, problem)
-    return True
+    return _set_problem(draft, problem, {"status"})
 
 
 _rule(
@@ -49,7 +71,7 @@ _rule(
     bad=(_ex(503, (("Content-Type", "application/problem+json"),), b'{"status":500,"title":"x"}'),),
     good=(_ex(503, (("Content-Type", "application/problem+json"),),
               b'{"type":"about:blank","status":503,"title":"Service Unavailable"}'),),
-    reads=Reads(fields={"content-type"}, body="content"),
+    reads=Reads(fields={"content-type", "content-encoding"}, body="content"),
 )
 
 _PROBLEM_TYPES: Mapping[str, type | tuple[type, ...]] = {
@@ -63,8 +85,11 @@ def _mistyped(problem: dict[str, Any]) -> list[str]:
         if name not in problem:
             continue
         value = problem[name]
-        wrong_type = not isinstance(value, expected) or isinstance(value, bool)
-        if wrong_type or (name == "status" and isinstance(value, int) and not 100 <= value <= 599):
+        if name == "status":
+            number = _json_integer(value)
+            if number is None or not 100 <= number <= 599:
+                bad.append(name)
+        elif not isinstance(value, expected):
             bad.append(name)
     return bad
 
@@ -73,10 +98,10 @@ def _fix_problem_types(draft: Draft, x: Exchange, options: FixOptions) -> bool:
     problem = _draft_problem(draft, x)
     if problem is None:
         return False
-    for name in _mistyped(problem):
+    mistyped = _mistyped(problem)
+    for name in mistyped:
         del problem[name]
-    _set_problem(draft, problem)
-    return True
+    return _set_problem(draft, problem, mistyped)
 
 
 _rule(
@@ -91,7 +116,7 @@ _rule(
     fix=_fix_problem_types, fix_summary="drop the mistyped members",
     bad=(_ex(400, (("Content-Type", "application/problem+json"),), b'{"title":["a"],"status":"400"}'),),
     good=(_ex(400, (("Content-Type", "application/problem+json"),), b'{"title":"Bad Request","status":400}'),),
-    reads=Reads(fields={"content-type"}, body="content"),
+    reads=Reads(fields={"content-type", "content-encoding"}, body="content"),
 )
 
 
@@ -119,8 +144,7 @@ def _fix_problem_title(draft: Draft, x: Exchange, options: FixOptions) -> bool:
     if problem is None:
         return False
     problem["title"] = reason_phrase(draft.status)
-    _set_problem(draft, problem)
-    return True
+    return _set_problem(draft, problem, {"title"})
 
 
 _rule(
@@ -135,7 +159,7 @@ _rule(
     bad=(_ex(410, (("Content-Type", "application/problem+json"),), b'{"title":"Not Found","status":410}'),
          _ex(404, (("Content-Type", "application/problem+json"),), b'{"status":404}')),
     good=(_ex(404, (("Content-Type", "application/problem+json"),), b'{"title":"Nicht gefunden","status":404}'),),
-    reads=Reads(fields={"content-type"}, body="content"),
+    reads=Reads(fields={"content-type", "content-encoding"}, body="content"),
 )
 
 
@@ -164,18 +188,22 @@ _rule(
              b'{"type":"probs/out-of-credit","title":"x","status":403}'),),
     good=(_ex(403, (("Content-Type", "application/problem+json"),),
               b'{"type":"https://example.com/probs/out-of-credit","title":"x","status":403}'),),
-    reads=Reads(fields={"content-type"}, body="content"),
+    reads=Reads(fields={"content-type", "content-encoding"}, body="content"),
 )
 
 
 def _check_problem_media_type(x: Exchange) -> str | None:
-    if x.body is None or x.media_type != "application/json" or not 400 <= x.status <= 599 or len(x.body) > 65536:
+    if x.body is None or x.media_type != "application/json" or not 400 <= x.status <= 599:
+        return None
+    content = decoded_content(x)
+    if content is None or len(content) > 65536:
         return None
     try:
-        value = json.loads(x.body)
+        value = loads_json(content)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(value, dict) or value.get("status") != x.status or not isinstance(value.get("title"), str):
+    if not isinstance(value, dict) or _json_integer(value.get("status")) != x.status \
+            or not isinstance(value.get("title"), str):
         return None
     if "type" not in value and "detail" not in value:
         return None
@@ -194,6 +222,6 @@ _rule(
              b'{"type":"about:blank","title":"Not Found","status":404}'),),
     good=(_ex(404, (("Content-Type", "application/problem+json"),),
               b'{"type":"about:blank","title":"Not Found","status":404}'),),
-    reads=Reads(fields={"content-type"}, body="content"),
+    reads=Reads(fields={"content-type", "content-encoding"}, body="content"),
 )
 

@@ -14,6 +14,7 @@ from ._base import (
     _explain_rule,
     _not_storable_rule,
     _rule,
+    decoded_content,
     open_section,
 )
 from ._repairs import add_problem_details
@@ -30,6 +31,7 @@ _explain_rule(
     "Return a body (problem+json is ideal) without stack traces; say whether to retry.",
     "Clients cannot tell a transient failure from a permanent one. 505 and 511 have their own rules.",
     "say what failed and whether it is temporary",
+    generic=True,
 )
 
 _rule(
@@ -92,7 +94,8 @@ def _check_511_link(x: Exchange) -> str | None:
         return None
     if x.has_body is False:
         return "511 with an empty body; include a link to where credentials can be submitted"
-    if x.body is not None and b"://" not in x.body and b"href" not in x.body and b'"/' not in x.body:
+    content = decoded_content(x)  # as the client sees it; unknown under a coding the stdlib cannot undo
+    if content is not None and b"://" not in content and b"href" not in content and b'"/' not in content:
         return "511 body has no link to where credentials can be submitted"
     return None
 
@@ -115,7 +118,7 @@ _rule(
     bad=(_ex(511, (("Content-Length", "0"), ("Cache-Control", "no-store")), b""),),
     good=(_ex(511, (("Content-Type", "text/html"), ("Cache-Control", "no-store")),
               b"<a href='https://login.example/'>log in</a>"),),
-    reads=Reads(body="content", method=True),
+    reads=Reads(fields={"content-encoding"}, body="content", method=True),
 )
 
 _rule(

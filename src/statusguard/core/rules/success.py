@@ -17,6 +17,7 @@ from ._base import (
     _is_multipart_byteranges,
     _rule,
     _set_field,
+    decoded_content,
     open_section,
 )
 from ._repairs import drop_body
@@ -208,18 +209,37 @@ _rule(
     reads=Reads(body="presence"),
 )
 
+def _check_205_framing(x: Exchange) -> str | None:
+    # RFC 9112 §6.3 is HTTP/1.1 framing: HTTP/2 and HTTP/3 frame every message themselves (RFC 9113 §8.1).
+    # Content-Length = 1*DIGIT (RFC 9110 §8.6): "00" is zero too.
+    value = x.get("content-length")
+    if value is not None and value.isdigit() and value.isascii() and not value.strip("0"):
+        return None
+    codings = [c.strip(" \t").lower() for c in (x.get("transfer-encoding") or "").split(",") if c.strip(" \t")]
+    if codings and codings[-1] == "chunked" and value is None:
+        return None  # RFC 9110 §15.3.6: chunked with a zero-length chunk is the other way to say "empty"
+    if not x.http_version.startswith("1"):
+        return None
+    return f"205 with Content-Length {escape(value or 'absent')}; HTTP/1.1 needs an explicit 0"
+
+
 _rule(
     "205-zero-length-framing", "MUST", {205},
-    "A 205 is framed as zero length: Content-Length: 0.",
-    "RFC 9112 §6.3",
+    "Over HTTP/1.1 a 205 is framed as zero length: Content-Length: 0.",
+    "RFC 9112 §6.3; RFC 9110 §15.3.6",
     "Send 'Content-Length: 0' with 205; it is not on HTTP/1.1's no-body list like 204 and 304.",
-    lambda x: None if x.get("content-length") == "0" else
-    f"205 with Content-Length {escape(x.get('content-length') or 'absent')}; HTTP/1.1 needs an explicit 0",
-    why="Code that frames 205 like 204 leaves the client waiting for a body or desyncs keep-alive.",
-    fix=lambda d, x, o: _set_field(d, "Content-Length", "0"), fix_summary="set Content-Length: 0",
+    _check_205_framing,
+    needs="S,V",
+    why="Code that frames 205 like 204 leaves an HTTP/1.1 client waiting for a body or desyncs keep-alive. "
+    "HTTP/2 and HTTP/3 frame the message themselves, so there the rule does not apply.",
+    fix=lambda d, x, o: not d.has("transfer-encoding") and _set_field(d, "Content-Length", "0"),
+    fix_summary="set Content-Length: 0 (HTTP/1.x only; never next to the app's Transfer-Encoding, which it "
+    "would contradict)",
     bad=(_ex(205, (), b""),),
-    good=(_ex(205, (("Content-Length", "0"),), b""),),
-    reads=Reads(fields={"content-length"}),
+    good=(_ex(205, (("Content-Length", "0"),), b""), _ex(205, (), b"", http_version="2"),
+          _ex(205, (("Transfer-Encoding", "chunked"),), b"", gateway="asgi",
+              note="RFC 9110 §15.3.6 also allows a zero-length chunked body")),
+    reads=Reads(fields={"content-length", "transfer-encoding"}, http_version=True),
 )
 
 
@@ -337,6 +357,8 @@ def _check_206_length(x: Exchange) -> str | None:
     parsed = parse_content_range(x.get("content-range") or "")
     if declared is None or parsed is None or parsed.first is None or parsed.last is None:
         return None
+    if parsed.unit != "bytes":
+        return None  # positions of another unit (RFC 9110 §14.1) do not count octets
     expected = parsed.last - parsed.first + 1
     if declared == expected:
         return None
@@ -344,6 +366,8 @@ def _check_206_length(x: Exchange) -> str | None:
 
 
 def _fix_206_length(draft: Draft, x: Exchange, options: FixOptions) -> bool:
+    if _check_206_length(x) is None:
+        return False  # another unit, or nothing to mend: the app's Content-Length stays
     if draft.body is not None:
         draft.set("Content-Length", str(len(draft.body)))
     else:
@@ -362,7 +386,9 @@ _rule(
     bad=(_ex(206, (("Content-Range", "bytes 0-1/10"), ("Content-Length", "10"), ("Content-Type", "text/plain")),
              b"ok", req=(("Range", "bytes=0-1"),)),),
     good=(_ex(206, (("Content-Range", "bytes 0-1/10"), ("Content-Length", "2"), ("Content-Type", "text/plain")),
-              b"ok", req=(("Range", "bytes=0-1"),)),),
+              b"ok", req=(("Range", "bytes=0-1"),)),
+          _ex(206, (("Content-Range", "items 0-1/10"), ("Content-Length", "5"), ("Content-Type", "text/plain")),
+              b"ab,cd", req=(("Range", "items=0-1"),), note="a range unit other than bytes (RFC 9110 §14.1)")),
     reads=Reads(fields={"content-length", "content-range", "content-type"}),
 )
 
@@ -394,26 +420,30 @@ _rule(
 
 
 def _check_207(x: Exchange) -> str | None:
+    # RFC 4918 §13: XML is the *default* 207 body; another media type (JSON, negotiated) is not malformed XML.
     media = x.media_type
-    if media is not None and media not in ("application/xml", "text/xml"):
-        return f"207 body is {escape(media)}, not XML"
-    if x.body is not None and not x.is_head and b"multistatus" not in x.body[:4096]:
-        return "207 body has no DAV:multistatus root element"
+    if x.is_head or (media is not None and media not in ("application/xml", "text/xml") and not media.endswith("+xml")):
+        return None
+    content = decoded_content(x)  # as the client sees it: after its Content-Encoding, or unknown
+    if content is not None and b"multistatus" not in content[:4096]:
+        return "207 XML body has no DAV:multistatus root element"
     return None
 
 
 _rule(
     "207-multistatus-xml", "ADVISORY", {207},
-    "A 207 body is XML with a DAV:multistatus root.",
+    "A 207 XML body has a DAV:multistatus root.",
     "RFC 4918 §11.1, §13",
     "Return application/xml with <D:multistatus xmlns:D='DAV:'>...",
     _check_207,
     needs="S,B",
     why="WebDAV clients parse per-resource results from the multistatus document.",
-    bad=(_ex(207, (("Content-Type", "application/json"),), b"{}"),),
+    bad=(_ex(207, (("Content-Type", "application/xml"),), b'<?xml version="1.0"?><D:response/>'),),
     good=(_ex(207, (("Content-Type", "application/xml"),),
-              b'<?xml version="1.0"?><D:multistatus xmlns:D="DAV:"/>'),),
-    reads=Reads(fields={"content-type"}, body="content", method=True),
+              b'<?xml version="1.0"?><D:multistatus xmlns:D="DAV:"/>'),
+          _ex(207, (("Content-Type", "application/json"),), b'{"responses": []}',
+              note="RFC 4918 makes XML the default 207 body, not the only one")),
+    reads=Reads(fields={"content-type", "content-encoding"}, body="content", method=True),
 )
 
 _rule(
