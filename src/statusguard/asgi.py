@@ -33,7 +33,12 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _STATE_KEY = "statusguard.violations"
-_FILE_MESSAGES = frozenset({"http.response.pathsend", "http.response.zerocopysend"})
+# The message types a response session acts on (any other is forwarded as it is).
+_START, _BODY, _FILE, _EARLY_HINT, _TRAILERS = 1, 2, 3, 4, 5
+_KINDS: dict[object, int] = {
+    "http.response.start": _START, "http.response.body": _BODY, "http.response.pathsend": _FILE,
+    "http.response.zerocopysend": _FILE, "http.response.early_hint": _EARLY_HINT, "http.response.trailers": _TRAILERS,
+}
 
 
 class ASGIMiddleware:
@@ -104,84 +109,73 @@ class _Response(Session):
                 if not message.get("more_body", False) and sent != self.settled:
                     self.end()
                 return
-        kind = message.get("type")
+        try:
+            kind = _KINDS.get(message.get("type"), 0)
+        except TypeError:  # an unhashable type: not one of ours
+            kind = 0
         if self.state is BROKEN:
             await self.server_send(message)
-        elif kind == "http.response.start":
-            await self._head(message)
-        elif kind == "http.response.body":
-            await self._body(message)
-        elif kind in _FILE_MESSAGES:
-            await self._file(message)
-        elif kind == "http.response.early_hint" and self.request.get("http_version") == "1.0":
+        elif kind is _START:
+            try:  # the memo key of a first head of usual types (a broken message is judged in full)
+                status, headers = message["status"], message["headers"]
+                key = (status, tuple(headers), self.request["method"], self.request["http_version"]) \
+                    if self.state is IDLE and type(status) is int and type(headers) is list else None
+            except KeyError:
+                status, headers, key = message.get("status"), message.get("headers"), None
+            action = self.head(status, headers or (), key)
+            if action is SEND:
+                await self.server_send(message)
+            else:
+                self.start = message
+                if action is not HOLD:
+                    await self.server_send(self._decided(action))
+        elif kind is _BODY:
+            body = message.get("body", b"")
+            more = bool(message.get("more_body", False))
+            if self.state is HELD:
+                if not body and more:
+                    return  # an empty chunk carries nothing; keep holding until content or the end
+                whole = None if more else body if type(body) is bytes else bytes(body)
+                await self.server_send(self._decided(self.decide(whole)))
+            if self.state is OWNED:
+                if not more:  # ASGI still needs one final body message (RULES.md §3.20)
+                    await self.server_send(_last_body(self.decision))
+                return
+            self.sent += len(body)
+            await self.server_send(message)
+            if not more:
+                self.end()
+        elif kind is _FILE:
+            if self.state is HELD:
+                await self.server_send(self._decided(self.decide(None)))
+            if self.state is not OWNED:
+                await self.server_send(message)
+            elif not message.get("more_body", False):  # zerocopysend may come in parts; pathsend is whole
+                await self.server_send(_last_body(self.decision))
+        elif kind is _EARLY_HINT and self.request.get("http_version") == "1.0":
             return  # 1xx-not-to-http10: an HTTP/1.0 client would take it as the final response
-        elif kind == "http.response.trailers" and self.state is OWNED and self.start.get("trailers"):
+        elif kind is _TRAILERS and self.state is OWNED and self.start.get("trailers"):
             return  # the server was told there are none (the body is ours); it would reject them
         else:
             await self.server_send(message)
 
-    async def _head(self, message: Message) -> None:
-        status, headers = message.get("status"), message.get("headers")
-        if self.state is IDLE and type(status) is int and type(headers) is list:
-            scope = self.request
-            try:
-                key = (status, tuple(headers), scope["method"], scope["http_version"])
-            except KeyError:  # a scope without them: judged in full
-                key = None
-        else:  # a second start, an unusual one: judged in full
-            key = None
-        action = self.head(status, headers or (), key)
+    def _decided(self, action: int) -> Message:
+        """The held (or just decided) start message as the session's action has it go out."""
+        message = self.start
         if action is SEND:
-            await self.server_send(message)
-        elif action is HOLD:
-            self.start = message
-        else:
-            await self._send_start(message, action)
-
-    async def _body(self, message: Message) -> None:
-        body = message.get("body", b"")
-        more = bool(message.get("more_body", False))
-        if self.state is HELD:
-            if not body and more:
-                return  # an empty chunk carries nothing; keep holding until content or the end
-            await self._send_start(self.start, self.decide(None if more else bytes(body)))
-        if self.state is OWNED:
-            if not more:  # ASGI still needs one final body message (RULES.md §3.20)
-                await self.server_send(self._our_body())
-            return
-        self.sent += len(body)
-        await self.server_send(message)
-        if not more:
-            self.end()
-
-    async def _file(self, message: Message) -> None:
-        if self.state is HELD:
-            await self._send_start(self.start, self.decide(None))
-        if self.state is OWNED:
-            if not message.get("more_body", False):  # zerocopysend may come in parts; pathsend is whole
-                await self.server_send(self._our_body())
-            return
-        await self.server_send(message)
-
-    async def _send_start(self, message: Message, action: int) -> None:
-        self.start = message
-        if action is not SEND:
-            decision = self.decision
-            assert decision is not None
-            try:  # a copy carrying the decision's head: the app's message is not mutated
-                fixed = dict(message)
-                fixed["status"] = decision.status
-                fixed["headers"] = _raw_headers(decision, self.verdict)
-                if self.state is OWNED:
-                    fixed.pop("trailers", None)  # no trailers on a body we own (RULES.md §3.20)
-                message = fixed
-            except Exception as exc:
-                self.fail(self.gateway.head_event, exc)
-        await self.server_send(message)
-
-    def _our_body(self) -> Message:
-        assert self.decision is not None
-        return {"type": "http.response.body", "body": self.decision.replace_body or b"", "more_body": False}
+            return message
+        decision = self.decision
+        assert decision is not None
+        try:  # a copy carrying the decision's head: the app's message is not mutated
+            fixed = dict(message)
+            fixed["status"] = decision.status
+            fixed["headers"] = _raw_headers(decision, self.verdict)
+            if self.state is OWNED:
+                fixed.pop("trailers", None)  # no trailers on a body we own (RULES.md §3.20)
+        except Exception as exc:
+            self.fail(self.gateway.head_event, exc)
+            return message
+        return fixed
 
 
 class _Scope(Gateway):
@@ -206,20 +200,26 @@ class _Scope(Gateway):
     def request_headers(self, scope: Scope) -> list[tuple[str, str]]:
         return [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in scope.get("headers") or ()]
 
-    def has_credentials(self, scope: Scope) -> bool:
+    def replay_line(self, scope: Scope) -> tuple[str, str] | None:
         try:
             for name, _ in scope.get("headers") or ():
                 if type(name) is not bytes:
                     name = bytes(name)
                 # Servers give lower-case names (the ASGI spec asks them to): those need no lowering.
                 if name in _CREDENTIAL_FIELDS or (not name.islower() and name.lower() in _CREDENTIAL_FIELDS):
-                    return True
+                    return None
         except Exception:  # a malformed request header list: judged in full, where it is reported
-            return True
-        return False
+            return None
+        return self.request_line(scope)
 
 
 _CREDENTIAL_FIELDS = frozenset({b"authorization", b"proxy-authorization", b"cookie"})
+
+
+def _last_body(decision: Decision | None) -> Message:
+    """The one body message of a body we own: the replacement, or none at all."""
+    assert decision is not None
+    return {"type": "http.response.body", "body": decision.replace_body or b"", "more_body": False}
 
 
 def _raw_headers(decision: Decision, verdict: Verdict | None) -> list[tuple[bytes, bytes]]:

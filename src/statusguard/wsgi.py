@@ -74,13 +74,17 @@ class WSGIMiddleware:
         response.state = IDLE
         response.sent = 0
         result = self.app(environ, response.start_response)
-        if response.state is OPEN and type(result) is list:
-            try:  # one chunk, the common case, costs less than summing
-                total = response.sent + (len(result[0]) if len(result) == 1 else sum(map(len, result)))
-            except TypeError:
-                total = -1  # not a list of bytes: forwarded as it comes
-            if total >= 0 and (total == response.settled or response.end_ahead(total)):
-                return result  # its length is checked: nothing to count, nothing to close
+        if type(result) is list:  # nothing to close: the common cases are served here
+            state = response.state
+            if state is OPEN:
+                try:  # one chunk, the common case, costs less than summing
+                    total = response.sent + (len(result[0]) if len(result) == 1 else sum(map(len, result)))
+                except TypeError:
+                    total = -1  # not a list of bytes: forwarded as it comes
+                if total >= 0 and (total == response.settled or response.end_ahead(total)):
+                    return result  # its length is checked: nothing to count
+            elif state is HELD and len(result) == 1:
+                return response.whole(result)
         return response.serve(result)
 
 
@@ -133,17 +137,14 @@ class _Response(Session):
         try:
             state = self.state
             if state is HELD:
-                if type(result) is list and len(result) == 1 and type(result[0]) is bytes:  # the common case
-                    whole: bytes | None = result[0] if len(result[0]) <= _MAX_WHOLE_BODY else None
-                else:
-                    whole = _whole(result)
+                whole = _whole(result)
                 if whole is not None:
                     self._start(self.decide(whole))
                     if type(result) is list:  # nothing to close
-                        if self.state is OWNED:
-                            assert self.decision is not None
-                            return [self.decision.replace_body] if self.decision.replace_body else []
-                        return result if whole else []
+                        if self.state is not OWNED:
+                            return result if whole else []
+                        assert self.decision is not None
+                        return [self.decision.replace_body] if self.decision.replace_body else []
             if (state is OPEN or state is BROKEN) and _is_file_wrapper(self.request, result):
                 return result  # let the server use sendfile; the server frames what it sends
         except BaseException:
@@ -151,6 +152,21 @@ class _Response(Session):
             raise
         self.result = result
         return self
+
+    def whole(self, result: list[bytes]) -> Iterable[bytes]:
+        """A held head and its whole body, a list of one chunk (nothing to close): decided, and served so."""
+        body = result[0]
+        if type(body) is not bytes or len(body) > _MAX_WHOLE_BODY:
+            return self.serve(result)
+        if self.decide(body) is SEND:
+            self.server_write = self.server_start_response(self.status, self.headers, self.exc_info)  # type: ignore[arg-type]
+            return result if body else []
+        decision = self.decision
+        assert decision is not None  # as _start(SEND_FIXED), inline: the common case of a held head
+        self.server_write = self.server_start_response(decision.status_line, list(decision.headers), self.exc_info)
+        if self.state is not OWNED:
+            return result if body else []
+        return [decision.replace_body] if decision.replace_body else []
 
     def __iter__(self) -> Iterator[bytes]:
         assert self.result is not None
@@ -230,8 +246,11 @@ class _Environ(Gateway):
                 headers.append((key.replace("_", "-").lower(), value))
         return headers
 
-    def has_credentials(self, environ: WSGIEnvironment) -> bool:
-        return "HTTP_AUTHORIZATION" in environ or "HTTP_COOKIE" in environ or "HTTP_PROXY_AUTHORIZATION" in environ
+    def replay_line(self, environ: WSGIEnvironment) -> tuple[str, str] | None:
+        if "HTTP_AUTHORIZATION" in environ or "HTTP_COOKIE" in environ or "HTTP_PROXY_AUTHORIZATION" in environ:
+            return None
+        path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
+        return str(environ.get("REQUEST_METHOD", "GET")), path
 
 
 def _whole(result: Iterable[bytes]) -> bytes | None:

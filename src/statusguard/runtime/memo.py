@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .verdict import MAX_KEPT_BODY, Verdict
+from .verdict import Verdict
 
 _CAPACITY = 1024  # entries per map (heads, shapes)
 
@@ -94,15 +94,6 @@ class Memo:
         self.entries = {}
         self.shapes = {}
         return False
-
-    def held(self, key: tuple[object, ...], body: bytes) -> Verdict | None:
-        """The verdict remembered for a held head (``key``) decided on its whole body, or None."""
-        return self.entries.get((*key, body)) if len(body) <= MAX_KEPT_BODY else None
-
-    def put_held(self, key: tuple[object, ...], body: bytes, verdict: Verdict, dispatcher: Dispatcher) -> None:
-        """Remember ``verdict`` for a held head decided on its whole body (the key ``held`` looks up)."""
-        if len(body) <= MAX_KEPT_BODY:
-            self.put((*key, body), verdict, dispatcher)
 
     def recall(self, key: tuple[object, tuple[object, ...], object, object], dispatcher: Dispatcher) -> Verdict | None:
         """The verdict for a head first seen now, from a head that differed only in its Content-Length."""

@@ -52,7 +52,7 @@ from ..core.policy import Policy
 from .inspection import Inspection
 from .memo import Memo
 from .report import Reporter, secrets_of
-from .verdict import Decision, Verdict
+from .verdict import MAX_KEPT_BODY, Decision, Verdict
 
 __all__ = [
     "BROKEN", "DONE", "HELD", "HOLD", "IDLE", "OPEN", "OWNED", "REFUSED", "SEND", "SEND_FIXED",
@@ -107,7 +107,9 @@ class Gateway:
     def request_headers(self, request: Any) -> list[tuple[str, str]]:
         raise NotImplementedError
 
-    def has_credentials(self, request: Any) -> bool:
+    def replay_line(self, request: Any) -> tuple[str, str] | None:
+        """``request_line``, to replay remembered reports under; None when the request carries credentials
+        (Authorization, Proxy-Authorization, Cookie): a remembered report was masked with another's."""
         raise NotImplementedError
 
 
@@ -148,13 +150,19 @@ class Session:
             else:
                 if found is None and memo.shapes:
                     found = memo.recall(key, self.gateway.policy.dispatcher)  # another Content-Length
-            if found is not None and found.plain:  # the fast branch: the app's head goes out as it is
+            if found is not None:
                 self.status = status
                 self.headers = headers
-                self.verdict = found
-                self.settled = found.settled_total
-                self.state = OPEN
-                return SEND
+                if found.plain:  # the fast branch: the app's head goes out as it is
+                    self.verdict = found
+                    self.settled = found.settled_total
+                    self.state = OPEN
+                    return SEND
+                if found.held:  # decided with its body, as before
+                    self.key = key
+                    self.inspection = self.verdict = None
+                    self.state = HELD
+                    return HOLD
         elif self.state is not IDLE:  # a head replacing another (the adapters key only a first one)
             if self.state is BROKEN:
                 return SEND
@@ -163,24 +171,23 @@ class Session:
         self.headers = headers
         self.key = key
         self.inspection = self.verdict = None
-        if found is None:
-            return self._judge()
-        if found.held:
-            self.state = HELD
-            return HOLD
-        # A remembered report was masked with the credentials of the request first judged, not this
-        # one's: a request with credentials of its own is judged in full.
-        if not found.reports or not self.gateway.has_credentials(self.request):
-            return self._take(found)
+        if found is not None:
+            action = self._take(found)
+            if action is not None:
+                return action
         return self._judge()
 
     def decide(self, whole: bytes | None) -> int:
         """The held head's first content (``whole`` None: more may follow) or its whole body (bytes)."""
         key = self.key
-        if whole is not None and key is not None:
-            found = self.gateway.memo.held(key, whole)
-            if found is not None and (not found.reports or not self.gateway.has_credentials(self.request)):
-                return self._take(found)  # as in ``head``
+        # A held head decided on its whole (small) body is remembered with the body as part of the key.
+        whole_key = key + (whole,) if whole is not None and key is not None and len(whole) <= MAX_KEPT_BODY else None  # noqa: RUF005 (no list built)
+        if whole_key is not None:
+            found = self.gateway.memo.entries.get(whole_key)
+            if found is not None:
+                action = self._take(found)
+                if action is not None:
+                    return action
         try:
             inspection = self.inspection
             if inspection is None:  # the head was held on a remembered verdict: begun now, as at its head
@@ -190,10 +197,8 @@ class Session:
                 decision = inspection.decide(None, True)
             else:
                 decision = inspection.decide(whole, None, complete=True)
-                if key is not None:
-                    verdict = inspection.verdict()
-                    if verdict is not None:
-                        self.gateway.memo.put_held(key, whole, verdict, self.gateway.policy.dispatcher)
+                if whole_key is not None:
+                    self._remember(whole_key, inspection.verdict())
         except StatusViolationError:
             self.state = REFUSED
             raise
@@ -286,22 +291,26 @@ class Session:
             return SEND
         return self._send(decision)
 
-    def _take(self, verdict: Verdict) -> int:
-        """Act on a remembered verdict, its reports made again for this response."""
-        self.verdict = verdict
+    def _take(self, verdict: Verdict) -> int | None:
+        """Act on a remembered verdict, its reports made again for this response; None when they may not
+        be (the request carries credentials of its own): the head is then judged in full."""
         if verdict.reports:
             gateway = self.gateway
+            line = gateway.replay_line(self.request)
+            if line is None:
+                return None
+            self.verdict = verdict
             try:
-                method, path = gateway.request_line(self.request)
-                gateway.reporter.replay(verdict.reports, self.violations, method, path, gateway.name)
+                gateway.reporter.replay(verdict.reports, self.violations, line[0], line[1], gateway.name)
             except Exception as exc:
                 self.fail("report", exc)
                 return SEND
-        decision = verdict.decision
-        assert decision is not None  # a verdict that is not held has one
+        else:
+            self.verdict = verdict
         self.settled = verdict.settled_total
-        self.decision = decision  # as ``_send`` (inline: a remembered verdict is the common case)
-        self.state = OWNED if decision.drop_body or decision.replace_body is not None else OPEN
+        decision = self.decision = verdict.decision  # as ``_send`` (inline: a remembered verdict is the common case)
+        assert decision is not None  # a verdict that is not held has one
+        self.state = OWNED if verdict.owns_body else OPEN
         return SEND_FIXED if decision.changed else SEND
 
     def _send(self, decision: Decision) -> int:
