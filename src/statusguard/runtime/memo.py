@@ -5,7 +5,7 @@ Why: statusguard runs on every response, and most responses of an app repeat a h
 function of its facts; when those facts are the status, the header list exactly as the app sent
 it, the request method and the protocol version (no rule or fix read a request header, no router
 was asked, no header entry was malformed), the same head always gets the same decision. The
-adapters key a verdict on exactly those facts, taken before any normalisation, so that a hit
+session keys a verdict on exactly those facts, taken before any normalisation, so that a hit
 needs no decoding, no parsing and no rule at all; anything else is judged in full.
 
 What is remembered (and what is not):
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .verdict import MAX_KEPT_BODY, Verdict
+from .verdict import Verdict
 
 _CAPACITY = 1024  # entries per map (heads, shapes)
 
@@ -72,15 +72,15 @@ class Memo:
 
     Each is emptied when it is full (a burst of distinct heads costs their judging, never memory) and
     both when the policy's dispatcher is replaced (framework hints installed after the first request):
-    the adapters register ``current`` with ``Policy.on_new_dispatcher``, so that their hot paths need
-    not compare dispatchers, and a verdict judged under a replaced dispatcher is not stored.
+    the middlewares register ``current`` with ``Policy.on_new_dispatcher``, so that a look-up need not
+    compare dispatchers, and a verdict judged under a replaced dispatcher is not stored.
     Reads and writes are single dict operations: safe under threaded servers.
     """
 
     __slots__ = ("dispatcher", "entries", "shapes")
 
     def __init__(self, dispatcher: Dispatcher) -> None:
-        self.entries: dict[object, Verdict] = {}  # read directly by the adapters' hot paths, with ``current``
+        self.entries: dict[object, Verdict] = {}
         self.shapes: dict[object, Verdict] = {}
         self.dispatcher = dispatcher
 
@@ -92,24 +92,6 @@ class Memo:
         self.entries = {}
         self.shapes = {}
         return False
-
-    def get(self, key: object, dispatcher: Dispatcher) -> Verdict | None:
-        return self.entries.get(key) if self.current(dispatcher) else None
-
-    def whole(
-        self, key: tuple[object, ...] | None, body: bytes | None, dispatcher: Dispatcher
-    ) -> tuple[tuple[object, ...] | None, Verdict | None]:
-        """For a held head decided on its whole body: the key that remembers both (None when the body is
-        too big to be part of a key) and the verdict found under it."""
-        if key is None or body is None or len(body) > MAX_KEPT_BODY:
-            return None, None
-        whole_key = (*key, body)
-        return whole_key, self.get(whole_key, dispatcher)
-
-    def held(self, key: tuple[object, ...], body: bytes) -> Verdict | None:
-        """``whole`` for the adapters' fast paths: the verdict remembered for a held head (``key``) and
-        its whole body, or None. The memo already follows the policy's dispatcher (``current``)."""
-        return self.entries.get((*key, body)) if len(body) <= MAX_KEPT_BODY else None
 
     def recall(self, key: tuple[object, tuple[object, ...], object, object], dispatcher: Dispatcher) -> Verdict | None:
         """The verdict for a head first seen now, from a head that differed only in its Content-Length."""
@@ -147,3 +129,4 @@ class Memo:
 
     def __len__(self) -> int:
         return len(self.entries)
+

@@ -1,476 +1,342 @@
-"""The inspection of one response as it passes through a middleware: sans-I/O, shared by both adapters.
+"""One response's session through a middleware: the state machine both adapters drive, sans-I/O.
 
-Charter: this file knows the order of events of a response (start, body chunks, end) and what to
-decide at each, but nothing about WSGI or ASGI message shapes (the adapters translate) and nothing
-about HTTP semantics (the catalogue). Its three calls are:
+Rule 1: everything about the order of a response's events, and what is decided at each, lives
+here. The adapters (``wsgi.py``, ``asgi.py``) translate their protocol into these events and carry
+out the actions they get back; they decide nothing of their own.
 
-    begin(status, headers)  -> is the first body chunk needed before the head can be sent?
-    decide(body, has_body)  -> the head (and, if replaced, the body) to send; may raise in strict mode
-    end(total_length)       -> the length-phase checks (Content-Length true?) on what was sent
+Rule 2: nothing here knows a WSGI or ASGI shape (an adapter's Gateway reads its requests for us)
+nor any HTTP semantics (the catalogue does, through an Inspection).
 
-Strict-mode errors are raised from ``decide`` before a byte leaves, or from ``end`` (the only
-rules left then are about the bytes already sent). Every other outcome is logged through the
-Reporter. A response that breaks no rule is reported as unchanged, so that the adapter forwards
-the app's own objects, byte for byte.
+Theory of operation. An adapter feeds the session three events; each returns what to do:
+
+    head(status, headers, key)  the app's head      -> SEND, SEND_FIXED or HOLD
+    decide(whole)               a held head's body  -> SEND or SEND_FIXED
+    end()                       the body ended      -> nothing (in strict mode it may raise)
+
+SEND: the app's own head objects go out untouched (byte for byte). SEND_FIXED: the decision's head
+goes out instead (``decision.status_line`` or ``status``, ``decision.headers``). HOLD: the head
+waits until the first body chunk with content, or the end of the body, when ``decide`` is told
+which: ``whole`` is None for a first chunk (content exists, more may follow) or the whole body.
+Between ``head`` and ``end`` the adapter adds the bytes of the app's body it forwards to ``sent``;
+it never keeps them. ``end_ahead(total)`` is ``end`` for a body whose length is known before any
+of it goes out (a WSGI list).
+
+States, in the order a response goes through them (below OPEN, the head has not gone out):
+
+    IDLE     no head yet
+    HELD     the head waits for its first content (or the end of the body) to be decided
+    REFUSED  a rule whose action is raise fired: this head must never go out
+    OPEN     the head went out; the app's body follows, counted in ``sent``
+    OWNED    the head went out; the body is ours (dropped, or ``decision.replace_body``): the app's
+             bytes are not forwarded
+    DONE     the body ended and its length was checked
+    BROKEN   an internal error of ours was reported: from here on everything passes through as the
+             app sent it (in strict mode the error propagates instead)
+
+The fast branch. A head like one already judged (the same status, header list, method and
+version: its ``key``) is decided by the verdict the memo remembers for it: a plain verdict (the
+app's head goes out, nothing to report) costs one look-up, and the body only its count. A held
+head's whole body is looked up the same way. Anything else is judged by an Inspection, and what
+can be remembered of its verdict is. Why this object has no ``__init__`` and why the adapters
+subclass it rather than wrap it: bench/README.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Literal
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, Final, Literal
 
-from ..core.dispatch import Selection, parse_status, run_rule, run_rules
 from ..core.errors import StatusViolationError
-from ..core.fixer import Repair, repair, wants_hints
-from ..core.model import Draft, Exchange, Phase, Violation, normalise_indexed, response_exchange
-from ..core.phrases import reason_phrase
-from ..core.policy import Action, Policy
-from ..core.rule import Rule
-from ..core.rules import RULES
-from .report import SENSITIVE_FIELDS, Reporter, ViolationContext, redact, secrets_in_entries, secrets_of
-from .verdict import MAX_KEPT_HEAD, Decision, Verdict
+from ..core.model import Violation, normalise_headers
+from ..core.policy import Policy
+from .inspection import Inspection
+from .memo import Memo
+from .report import Reporter, secrets_of
+from .verdict import MAX_KEPT_BODY, Decision, Verdict
 
-__all__ = ["Decision", "Inspection", "replay"]
+__all__ = [
+    "BROKEN", "DONE", "HELD", "HOLD", "IDLE", "OPEN", "OWNED", "REFUSED", "SEND", "SEND_FIXED",
+    "Gateway", "Inspection", "Session",
+]
 
-_DECIDE_PHASES: tuple[Phase, ...] = ("head", "body")
-_COMPLETE_PHASES: tuple[Phase, ...] = ("head", "body", "length")
-_LENGTH_PHASE: tuple[Phase, ...] = ("length",)
-_NO_BODY_STATUSES = frozenset({204, 304})
-_MAX_UNCHANGED = 1024
+# Actions: what the adapter does with the app's head.
+SEND: Final = 0
+SEND_FIXED: Final = 1
+HOLD: Final = 2
 
-
-# The decision for a response that breaks no rule, one per status (never mutated: every other
-# outcome gets a Decision of its own).
-_UNCHANGED: dict[int, Decision] = {}
-
-
-def _unchanged(status: int) -> Decision:
-    decision = _UNCHANGED.get(status)
-    if decision is None:
-        decision = Decision(status=status)
-        if len(_UNCHANGED) < _MAX_UNCHANGED:  # statuses are app-chosen ints: bounded
-            _UNCHANGED[status] = decision
-    return decision
+# States (ordered: below OPEN the head has not gone out).
+IDLE: Final = 0
+HELD: Final = 1
+REFUSED: Final = 2
+OPEN: Final = 3
+OWNED: Final = 4
+DONE: Final = 5
+BROKEN: Final = 6
 
 
-class Inspection:
-    """One response's journey through the middleware."""
+class Gateway:
+    """What one middleware shares with each of its sessions: its policy, reporter, memo and router,
+    and how its protocol's request (an environ, a scope) is read. Each adapter subclasses it."""
 
-    __slots__ = (
-        "_allowed_methods",
-        "_complete",
-        "_entry_secrets",
-        "_reports",
-        "_request_source",
-        "_selection",
-        "_sent_headers",
-        "_sent_status",
-        "_unrepeatable",
-        "decision",
-        "exchange",
-        "gateway",
-        "http_version",
-        "method",
-        "path",
-        "policy",
-        "reporter",
-        "violations",
-    )
+    # How internal errors name where they happened: the middleware, and the protocol's name for a head.
+    label: ClassVar[str]
+    head_event: ClassVar[str]
 
     def __init__(
         self,
+        name: Literal["wsgi", "asgi"],
         policy: Policy,
         reporter: Reporter,
-        *,
-        method: str,
-        path: str,
-        request_headers: list[tuple[str, str]] | Callable[[], list[tuple[str, str]]],
-        http_version: str,
-        gateway: Literal["wsgi", "asgi"],
-        allowed_methods: Callable[[], Iterable[str] | None] | None = None,
-        violations: list[Violation] | None = None,
+        allowed_methods: Callable[[Any], Iterable[str] | None] | None,
     ) -> None:
+        self.name = name  # an instance attribute, not a class one: it is read on every replayed report
         self.policy = policy
         self.reporter = reporter
-        self.method = method
-        self.path = path
-        self._request_source = request_headers  # a list, or a callable building it on first use
-        # A rule or fix read the request's headers, the router was asked, a fix failed: the verdict is not
-        # a function of the head alone, so it is not remembered (see _memo.py).
-        self._unrepeatable = False
-        self._reports: tuple[tuple[Violation, str], ...] = ()
-        self._selection: Selection | None = None
-        self.http_version = http_version
-        self.gateway = gateway
-        self._allowed_methods = allowed_methods
-        self.exchange: Exchange | None = None
-        self.decision: Decision | None = None
-        self.violations = violations if violations is not None else []
-        self._complete = False
-        self._entry_secrets: Sequence[str] = ()
-        self._sent_status = 0
-        self._sent_headers: list[tuple[str, str]] = []
+        self.allowed_methods = allowed_methods
+        self.memo = Memo(policy.dispatcher)
+        policy.on_new_dispatcher(self.memo.current)  # the memo is emptied when hints are installed
 
-    @property
-    def request_headers(self) -> list[tuple[str, str]]:
-        source = self._request_source
-        if callable(source):
-            source = self._request_source = source()
-        return source
+    # -- the request, as the protocol gives it (called off the fast branch only) ------------------
+    def request_line(self, request: Any) -> tuple[str, str]:
+        """The request's method (case-sensitive, RFC 9110 §9.1) and path, as reports name them."""
+        raise NotImplementedError
 
-    def _request_loader(self) -> list[tuple[str, str]]:
-        self._unrepeatable = True
-        return self.request_headers
+    def version(self, request: Any) -> str:
+        raise NotImplementedError
 
-    # -- head ---------------------------------------------------------------------------------
-    def begin(self, status: object, headers: Iterable[object]) -> bool:
-        """Record the app's status and headers; return True when the first body chunk is needed.
+    def request_headers(self, request: Any) -> list[tuple[str, str]]:
+        raise NotImplementedError
 
-        When it is (the head is held), the head-phase rules whose action is ``raise`` are checked
-        here all the same, so that strict mode raises as the app sends its head, not later from
-        the body.
+    def replay_line(self, request: Any) -> tuple[str, str] | None:
+        """``request_line``, to replay remembered reports under; None when the request carries credentials
+        (Authorization, Proxy-Authorization, Cookie): a remembered report was masked with another's."""
+        raise NotImplementedError
+
+
+class Session:
+    """One response, from the app's head to the end of its body. Never shared between requests."""
+
+    __slots__ = ("decision", "gateway", "headers", "inspection", "key", "request", "sent", "settled", "state",
+                 "status", "verdict", "violations")
+    # Set by the adapter as it makes the session: state IDLE, sent 0.
+    gateway: Gateway
+    request: Any  # the environ or the scope, read only through the gateway
+    violations: list[Violation]  # the environ's or scope state's list, filled as reports are made
+    state: int
+    sent: int
+    # Set by ``head`` (the fast branch sets only the first four and the state):
+    status: object  # the app's status and headers, as it gave them
+    headers: Any
+    verdict: Verdict | None  # the remembered verdict the head went out on, if any
+    settled: int  # a total of ``sent`` that settles the response at once: no ``end`` needed (-1: none)
+    key: tuple[Any, ...] | None  # the memo key of a head judged or held (None: never remembered)
+    inspection: Inspection | None  # the full judgement, when one was made
+    decision: Decision | None  # set once the head is decided (not by the fast branch)
+
+    # -- events -------------------------------------------------------------------------------
+    def head(self, status: object, headers: Any, key: tuple[Any, ...] | None) -> int:
+        """The app's head: a first one, or one replacing a head none of whose body went out yet.
+
+        ``key`` is ``(status, tuple(headers), method, version)`` as the app and server gave them, for
+        a first head of usual types only; None otherwise (then the head is judged in full).
         """
-        code, line = (status, None) if type(status) is int else parse_status(status)
-        pairs, index, problems = normalise_indexed(headers)
-        # Malformed entries are dropped from ``pairs`` but quoted in messages: their credentials too
-        # must be masked.
-        self._entry_secrets = secrets_in_entries(headers) if problems and isinstance(headers, list | tuple) else ()
-        policy = self.policy
-        gateway = self.gateway
-        self.exchange = x = response_exchange(
-            code, pairs, index, self.method, self._request_loader, self.http_version, gateway,
-            line if gateway == "wsgi" else None, problems, policy.options.known_methods,
-        )
-        self.decision = None
-        self._complete = False
-        if not (code in _NO_BODY_STATUSES or 100 <= code < 200 or x.is_head):
-            declared = x.get_all("content-length")
-            if len(declared) == 1:
-                value = declared[0]
-                if value.isdigit() and value.isascii():
-                    # The app's declaration (checked against the bytes at the end); compared as digits, since
-                    # int() refuses values over 4300 digits.
-                    x.has_body = value.strip("0") != ""
-        self._selection = selection = policy.dispatcher.selection(x)
-        if x.has_body is not None:
-            return False
-        memo = selection.memo
-        hold: bool = (memo if type(memo) is tuple and memo[0] is policy else self._facts(selection, x))[1]
-        if not hold and policy.mode in ("fix", "strict") and x.has("content-length") and not x.is_head:
-            # Several or invalid Content-Length values: once a fix settles them, only the body can tell
-            # the true length, so the head waits for the first body message like an error head does.
-            hold = code not in _NO_BODY_STATUSES and not 100 <= code < 200
-        if hold:
-            self._raise_early(x, selection.head)
-        return hold
-
-    def _facts(self, selection: Selection, x: Exchange) -> tuple[object, bool, bool, bool]:
-        """(policy, hold, wants router, wants hints): what this policy decides from the selection's key
-        alone (status, method, gateway, field names), worked out once per selection."""
-        memo = selection.memo
-        policy = self.policy
-        if type(memo) is tuple and memo[0] is policy:
-            return memo
-        code = x.status
-        hold = any(policy.action(rule, code) is not Action.OFF for rule in selection.body)
-        facts = (policy, hold, selection.asks_router, wants_hints(code, x.has, policy))
-        selection.memo = facts
-        return facts
-
-    def _raise_early(self, x: Exchange, selected: Iterable[Rule]) -> None:
-        """Raise now for the head-phase violations whose action is ``raise`` (the head is being held).
-
-        Only those rules run here (none at all outside strict mode and explicit 'raise' selectors);
-        the rest are decided with the body, once.
-        """
-        policy = self.policy
-        to_raise = [
-            violation for rule in selected
-            if rule.phase == "head" and policy.action(rule, x.status) is Action.RAISE
-            and (violation := run_rule(rule, x)) is not None
-        ]
-        if to_raise:
-            raise StatusViolationError(
-                [self._report(v, "raised") for v in to_raise], method=self.method, path=self.path
-            )
-
-    def decide(self, body: bytes | None = None, has_body: bool | None = None, *, complete: bool = False) -> Decision:
-        """Check with what is known of the body now; repair per the policy; raise in strict mode.
-
-        ``body`` is the whole content when ``complete``; otherwise None (or the first chunk, used
-        only to know whether content exists).
-        """
-        x = self.exchange
-        selection = self._selection
-        assert x is not None, "begin() first"
-        assert selection is not None
-        if complete and body is not None:
-            x.body, x.body_length, x.has_body = body, len(body), len(body) > 0
-        elif has_body is not None:
-            x.has_body = has_body
-        self._complete = complete
-        policy = self.policy
-        facts = selection.memo
-        if type(facts) is not tuple or facts[0] is not policy:
-            facts = self._facts(selection, x)
-        if facts[2]:
-            self._unrepeatable = self._unrepeatable or self._allowed_methods is not None
-            x.allowed_methods = self._router_methods()
-        if complete:
-            rules = selection.complete if x.header_problems else selection.complete_clean
-        else:
-            rules = selection.decide if x.header_problems else selection.decide_clean
-        fired = run_rules(rules, x)
-        if fired:
-            found = [v for v in fired if policy.action(RULES[v.rule], v.status) is not Action.OFF]
-        if (not fired or not found) and not facts[3]:
-            decision = _UNCHANGED.get(x.status) or _unchanged(x.status)
-            self.decision = decision
-            return decision
-        if not fired:
-            found = []
-        phases = _COMPLETE_PHASES if complete else _DECIDE_PHASES
-        decision = Decision(status=x.status)
-        self.decision = decision
-        to_raise = [v for v in found if policy.action(RULES[v.rule], v.status) is Action.RAISE]
-        result = repair(x, policy, phases, found)
-        for rule_id, error in result.errors:
-            self._unrepeatable = True
-            self.reporter.internal_error(f"the fix of {rule_id}", error)
-        fixed = set(result.fixed)
-        reported = []
-        takens = []
-        for violation in found:
-            action = policy.action(RULES[violation.rule], violation.status)
-            if action is Action.RAISE:
-                taken = "raised"
-            elif violation.rule in fixed:
-                taken = "quiet" if RULES[violation.rule].quiet else "fixed"
-            elif action is Action.FIX:
-                taken = "unfixed"
+        found = None
+        if key is not None:
+            memo = self.gateway.memo
+            try:
+                found = memo.entries.get(key)
+            except TypeError:  # an unhashable header entry: judged in full (and reported)
+                key = None
             else:
-                taken = "logged"
-            reported.append(self._report(violation, taken))
-            takens.append(taken)
-        decision.violations = reported
-        self._reports = tuple(zip(reported, takens, strict=True))
-        if to_raise:
-            raise StatusViolationError(
-                [safe for safe, v in zip(reported, found, strict=True) if v in to_raise],
-                method=self.method, path=self.path,
-            )
-        draft = result.draft
-        if self._changes(x, result):
-            decision.changed = True
-            decision.status = draft.status
-            decision.status_line = self._status_line(x, draft)
-            decision.headers = list(draft.headers)
-            decision.drop_body = draft.dropped
-            # Our body replaces the app's: one synthesized where the content was unobserved (and empty),
-            # or any repair of content that was observed whole.
-            if draft.body_changed and draft.body is not None and (x.body is not None or draft.body):
-                decision.replace_body = draft.body
-        self._sent_status = decision.status
-        self._sent_headers = decision.headers if decision.changed else x.headers
-        return decision
+                if found is None and memo.shapes:
+                    found = memo.recall(key, self.gateway.policy.dispatcher)  # another Content-Length
+            if found is not None:
+                self.status = status
+                self.headers = headers
+                if found.plain:  # the fast branch: the app's head goes out as it is
+                    self.verdict = found
+                    self.settled = found.settled_total
+                    self.state = OPEN
+                    return SEND
+                if found.held:  # decided with its body, as before
+                    self.key = key
+                    self.inspection = self.verdict = None
+                    self.state = HELD
+                    return HOLD
+        elif self.state is not IDLE:  # a head replacing another (the adapters key only a first one)
+            if self.state is BROKEN:
+                return SEND
+            self.sent = 0
+        self.status = status
+        self.headers = headers
+        self.key = key
+        self.inspection = self.verdict = None
+        if found is not None:
+            action = self._take(found)
+            if action is not None:
+                return action
+        return self._judge()
 
-    # -- end ----------------------------------------------------------------------------------
-    def end(self, total_length: int) -> None:
-        """The body has ended: check what was sent (length phase), unless it was already checked whole."""
-        x = self.exchange
-        decision = self.decision
-        if x is None or decision is None or self._complete:
-            return
-        if decision.drop_body or decision.replace_body is not None:
-            return
-        policy = self.policy
-        found = self._length_phase(total_length)
-        if not decision.changed:  # the app's exchange now holds the total, as the length phase saw it
-            x.body_length, x.has_body = total_length, total_length > 0
-        if not found:
-            return
-        to_raise = []
-        for violation in found:
-            action = policy.action(RULES[violation.rule], violation.status)
-            if action is Action.OFF:
-                continue
-            # Nothing can be repaired once the head is sent: a wanted fix is reported as not made.
-            taken = "raised" if action is Action.RAISE else "unfixed" if action is Action.FIX else "logged"
-            safe = self._report(violation, taken)
-            if action is Action.RAISE:
-                to_raise.append(safe)
-        if to_raise:
-            raise StatusViolationError(to_raise, method=self.method, path=self.path)
-
-    def end_ahead(self, total_length: int) -> bool:
-        """The body's total length is known before any of it is sent (a body already in memory).
-
-        When the head went out unchanged and the length phase finds nothing to report on that
-        total, the response is settled now: True, and ``end`` has nothing left to do (the adapter
-        need not count the bytes). Otherwise False, nothing is reported, and ``end`` checks the
-        bytes actually sent, as for any body.
-        """
-        x = self.exchange
-        decision = self.decision
-        selection = self._selection
-        if x is None or decision is None or selection is None or self._complete or decision.changed:
-            return False
-        if decision.drop_body or decision.replace_body is not None:
-            return False
-        before = x.body_length, x.has_body
-        x.body_length, x.has_body = total_length, total_length > 0
-        found = run_rules(selection.length, x)
-        if found:
-            policy = self.policy
-            if any(policy.action(RULES[v.rule], v.status) is not Action.OFF for v in found):
-                x.body_length, x.has_body = before
-                return False
-        self._complete = True
-        return True
-
-    # -- verdicts to remember (see _memo.py) ---------------------------------------------------
-    def verdict(self, *, held: bool = False) -> Verdict | None:
-        """What to remember of this response for the next one with the same head, or None.
-
-        ``held``: right after ``begin`` returned True (the head waits for its body; only that is
-        remembered). Otherwise right after ``decide``: the decision and its reports, and, unless the
-        whole body was decided on, what the length phase will say of the bytes that may follow.
-        """
-        x = self.exchange
-        selection = self._selection
-        if x is None or selection is None or self._unrepeatable or x.header_problems or self._entry_secrets:
-            return None
-        if selection.reads_request:
-            return None  # a rule reads the request's headers: the verdict is this request's alone
-        if any(name in SENSITIVE_FIELDS for name in x.field_names()):
-            return None  # never keep credentials in memory longer than the response
-        if sum(len(name) + len(value) for name, value in x.headers) > MAX_KEPT_HEAD:
-            return None
-        if held:
-            return Verdict(None, held=True)
-        decision = self.decision
-        if decision is None:
-            return None
-        if self._reports and secrets_of(self.request_headers):
-            return None  # the reports were masked with this request's credentials: not for another's
-        if self._complete:
-            return Verdict(decision, self._reports, empty_ok=True, nonempty_ok=True)
-        if decision.drop_body or decision.replace_body is not None:
-            return Verdict(decision, self._reports)
-        sent = decision.headers if decision.changed else x.headers
-        declared = [value for name, value in sent if name.lower() == "content-length"]
-        if not declared:
-            verdict = Verdict(
-                decision, self._reports, empty_ok=self._length_clean(0), nonempty_ok=self._length_clean(1)
-            )
-        elif len(declared) == 1 and declared[0].isdigit() and declared[0].isascii() and len(declared[0]) <= 18:
-            length = int(declared[0])
-            verdict = Verdict(decision, self._reports, declared=length, declared_ok=self._length_clean(length))
-            # The same verdict holds for any other plain Content-Length unless a rule decided before
-            # the body's end reads the value (the length phase is checked on every response anyway).
-            verdict.shapeable = not selection.reads_length_value
-        else:
-            verdict = Verdict(decision, self._reports)  # every total is checked in full at the end
-        return None if self._unrepeatable else verdict
-
-    def _length_clean(self, total: int) -> bool:
-        """Would ``end(total)`` report nothing? (``end`` without its reports.)"""
-        policy = self.policy
-        return not any(policy.action(RULES[v.rule], v.status) is not Action.OFF for v in self._length_phase(total))
-
-    def _length_phase(self, total: int) -> Sequence[Violation]:
-        """The length-phase violations of the head that went out, had ``total`` body bytes followed it.
-
-        The app's own head is checked on its exchange (restored afterwards) with the selection made
-        at ``begin``; a repaired head on an exchange of its own.
-        """
-        x = self.exchange
-        decision = self.decision
-        assert x is not None
-        assert decision is not None
-        if decision.changed:
-            sent = Exchange(
-                self._sent_status, self._sent_headers, body_length=total, method=x.method,
-                request_headers=self._request_loader, http_version=x.http_version, gateway=x.gateway,
-            )
-            return self.policy.dispatcher.run(sent, _LENGTH_PHASE)
-        assert self._selection is not None
-        before = x.body_length, x.has_body
-        x.body_length, x.has_body = total, total > 0
+    def decide(self, whole: bytes | None) -> int:
+        """The held head's first content (``whole`` None: more may follow) or its whole body (bytes)."""
+        key = self.key
+        # A held head decided on its whole (small) body is remembered with the body as part of the key.
+        whole_key = key + (whole,) if whole is not None and key is not None and len(whole) <= MAX_KEPT_BODY else None  # noqa: RUF005 (no list built)
+        if whole_key is not None:
+            found = self.gateway.memo.entries.get(whole_key)
+            if found is not None:
+                action = self._take(found)
+                if action is not None:
+                    return action
         try:
-            return run_rules(self._selection.length, x)
-        finally:
-            x.body_length, x.has_body = before
-
-    def resume(self, status: object, headers: Iterable[object], decision: Decision) -> None:
-        """Take up a response whose head went out on a remembered verdict, so that ``end`` checks its
-        bytes as for any response (the total was not one the verdict foresaw)."""
-        self.begin(status, headers)  # the same head: the same selection, not held, nothing raised
-        x = self.exchange
-        assert x is not None
-        self.decision = decision
-        self._sent_status = decision.status
-        self._sent_headers = decision.headers if decision.changed else x.headers
-
-    # -- helpers ------------------------------------------------------------------------------
-    def secrets(self) -> list[str]:
-        """The credentials of this exchange (request and response), for masking anything logged."""
-        x = self.exchange
-        return [*secrets_of(self.request_headers, x.headers if x is not None else ()), *self._entry_secrets]
-
-    def _report(self, violation: Violation, taken: str) -> Violation:
-        """Log the violation; return it with credentials masked, the only form that leaves this object.
-
-        The masked form is what the app sees (environ / scope state) and what StatusViolationError
-        prints: a rule message that quoted a cookie must not carry it into a test log or a 500 page.
-        """
-        x = self.exchange
-        secrets = [*secrets_of(self.request_headers, x.headers if x is not None else ()), *self._entry_secrets]
-        safe = violation._replace(message=redact(violation.message, secrets)) if secrets else violation
-        self.violations.append(safe)
-        context = ViolationContext(self.method, self.path, violation.status, taken, self.gateway)
-        self.reporter.report(safe, context, secrets)
-        return safe
-
-    @staticmethod
-    def _changes(x: Exchange, result: Repair) -> bool:
-        """Does the repaired response differ from the app's in what goes on the wire?
-
-        The fixer flags an invalid WSGI status line as changed whatever the rule's action; unless a
-        fix was actually made that alone must not rewrite the line (log mode changes nothing).
-        """
-        draft = result.draft
-        if "field-name-syntax" in result.fixed and any(rule == "field-name-syntax" for rule, _ in x.header_problems):
-            return True  # malformed entries were dropped; x.headers never had them, so no comparison can see it
-        if result.fixed:
-            return result.changed
-        return draft.dropped or draft.body_changed or draft.status != x.status or draft.headers != x.headers
-
-    @staticmethod
-    def _status_line(x: Exchange, draft: Draft) -> str:
-        """The app's own WSGI status line while its code stands and is valid ("200 Fine" stays); else rebuilt."""
-        if x.status_line is not None and draft.status == x.status and not draft.status_changed:
-            return x.status_line
-        # Three digits even for a code under 100 (a status-in-range violation of its own): "000 Unknown".
-        return f"{draft.status:03d} {reason_phrase(draft.status)}"
-
-    def _router_methods(self) -> frozenset[str] | None:
-        if self._allowed_methods is None:
-            return None
-        try:
-            methods = self._allowed_methods()
-            if methods is None:
-                return None
-            if isinstance(methods, str):  # "GET, POST" is one Allow-style value, not the letters G, E, T...
-                methods = [m for m in (part.strip(" \t") for part in methods.split(",")) if m]
-            return frozenset(str(m).upper() for m in methods)
+            inspection = self.inspection
+            if inspection is None:  # the head was held on a remembered verdict: begun now, as at its head
+                inspection = self._inspect()
+                inspection.begin(self.status, self.headers)
+            if whole is None:
+                decision = inspection.decide(None, True)
+            else:
+                decision = inspection.decide(whole, None, complete=True)
+                if whole_key is not None:
+                    self._remember(whole_key, inspection.verdict())
+        except StatusViolationError:
+            self.state = REFUSED
+            raise
         except Exception as exc:
-            self.reporter.internal_error("the allowed_methods callable", exc, self.secrets())
-            return None
+            self.fail("decide", exc)
+            return SEND
+        return self._send(decision)
 
+    def end(self) -> None:
+        """The app's body ended, ``sent`` bytes of it forwarded: check them (the length phase)."""
+        if self.state is not OPEN:
+            return  # a body of ours, one already checked, or passed through
+        self.state = DONE
+        verdict = self.verdict
+        sent = self.sent
+        try:
+            if verdict is None:
+                inspection = self.inspection
+                assert inspection is not None  # a head decided without a verdict was judged
+            elif sent == verdict.settled_total or verdict.settles(sent):
+                return
+            else:  # a total the remembered verdict did not foresee: checked in full, as without the memo
+                assert verdict.decision is not None
+                inspection = self._inspect()
+                inspection.resume(self.status, self.headers, verdict.decision)
+            inspection.end(sent)
+        except StatusViolationError:
+            raise
+        except Exception as exc:
+            self.fail("end", exc)
 
-def replay(
-    verdict: Verdict, reporter: Reporter, violations: list[Violation], method: str, path: str, gateway: str
-) -> None:
-    """Report a remembered verdict's violations for this response, as ``decide`` reported them first."""
-    reporter.replay(verdict.reports, violations, method, path, gateway)
+    def end_ahead(self, total: int) -> bool:
+        """``end`` for an open body whose length (``total``, with ``sent``) is known before any of it goes
+        out. True: the response is settled, nothing is left to count. False: count it, then ``end``."""
+        verdict = self.verdict
+        if verdict is not None:
+            settled = total == verdict.settled_total or verdict.settles(total)
+        else:
+            inspection = self.inspection
+            try:
+                settled = inspection is not None and inspection.end_ahead(total)
+            except Exception as exc:
+                self.fail("end", exc)
+                return False
+        if settled:
+            self.state = DONE
+        return settled
+
+    def fail(self, where: str, exc: BaseException) -> None:
+        """An internal error of ours (``where``: the event it broke). In strict mode it propagates;
+        otherwise it is logged, and the response passes through as the app sent it from here on."""
+        gateway = self.gateway
+        if gateway.policy.mode == "strict":
+            raise exc
+        self.state = BROKEN
+        inspection = self.inspection if self.verdict is None else None
+        if inspection is not None:
+            secrets = inspection.secrets()
+        else:  # a head that went out on a remembered verdict
+            secrets = secrets_of(gateway.request_headers(self.request), normalise_headers(self.headers)[0])
+        gateway.reporter.internal_error(f"{gateway.label}.{where}", exc, secrets)
+
+    # -- the slow branch ----------------------------------------------------------------------
+    def _judge(self) -> int:
+        """Judge the head in full, and remember what can be remembered of its verdict."""
+        key = self.key
+        try:
+            inspection = self._inspect()
+            hold = inspection.begin(self.status, self.headers)
+        except StatusViolationError:
+            self.state = REFUSED
+            raise  # a rule whose action is raise (strict mode): before a byte leaves
+        except Exception as exc:
+            self.fail(self.gateway.head_event, exc)
+            return SEND
+        if hold:
+            if key is not None:
+                self._remember(key, inspection.verdict(held=True))
+            self.state = HELD
+            return HOLD
+        try:
+            decision = inspection.decide(None, None)
+            if key is not None:
+                self._remember(key, inspection.verdict())
+        except StatusViolationError:
+            self.state = REFUSED
+            raise
+        except Exception as exc:
+            self.fail("decide", exc)
+            return SEND
+        return self._send(decision)
+
+    def _take(self, verdict: Verdict) -> int | None:
+        """Act on a remembered verdict, its reports made again for this response; None when they may not
+        be (the request carries credentials of its own): the head is then judged in full."""
+        if verdict.reports:
+            gateway = self.gateway
+            line = gateway.replay_line(self.request)
+            if line is None:
+                return None
+            self.verdict = verdict
+            try:
+                gateway.reporter.replay(verdict.reports, self.violations, line[0], line[1], gateway.name)
+            except Exception as exc:
+                self.fail("report", exc)
+                return SEND
+        else:
+            self.verdict = verdict
+        self.settled = verdict.settled_total
+        decision = self.decision = verdict.decision  # as ``_send`` (inline: a remembered verdict is the common case)
+        assert decision is not None  # a verdict that is not held has one
+        self.state = OWNED if verdict.owns_body else OPEN
+        return SEND_FIXED if decision.changed else SEND
+
+    def _send(self, decision: Decision) -> int:
+        self.decision = decision
+        self.settled = -1
+        self.state = OWNED if decision.drop_body or decision.replace_body is not None else OPEN
+        return SEND_FIXED if decision.changed else SEND
+
+    def _remember(self, key: tuple[Any, ...], verdict: Verdict | None) -> None:
+        if verdict is not None:
+            self.gateway.memo.put(key, verdict, self.gateway.policy.dispatcher)
+
+    def _inspect(self) -> Inspection:
+        gateway = self.gateway
+        request = self.request
+        router = gateway.allowed_methods
+        method, path = gateway.request_line(request)
+        self.inspection = inspection = Inspection(
+            gateway.policy,
+            gateway.reporter,
+            method=method,
+            path=path,
+            request_headers=lambda: gateway.request_headers(request),
+            http_version=gateway.version(request),
+            gateway=gateway.name,
+            allowed_methods=(lambda: router(request)) if router is not None else None,
+            violations=self.violations,
+        )
+        return inspection

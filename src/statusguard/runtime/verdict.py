@@ -37,8 +37,8 @@ class Verdict:
     """What was decided for one head (or one head and whole body)."""
 
     __slots__ = (
-        "decision", "declared", "declared_ok", "empty_ok", "held", "nonempty_ok", "plain", "raw_headers", "reports",
-        "settled_total", "shapeable",
+        "decision", "declared", "declared_ok", "empty_ok", "held", "nonempty_ok", "owns_body", "plain", "raw_headers",
+        "reports", "settled_total", "shapeable",
     )
 
     def __init__(
@@ -59,10 +59,10 @@ class Verdict:
         self.declared_ok = declared_ok  # the length phase finds nothing when exactly that many bytes go out
         self.empty_ok = empty_ok  # ... when no byte goes out (a head without Content-Length)
         self.nonempty_ok = nonempty_ok  # ... when some bytes go out (a head without Content-Length)
-        # The adapters' fastest path: the app's own head goes out, its body follows, nothing to report.
-        self.plain = not held and not reports and decision is not None and not decision.changed and not (
-            decision.drop_body or decision.replace_body is not None
-        )
+        # The body that goes out is ours (dropped, or replaced), not the app's.
+        self.owns_body = decision is not None and (decision.drop_body or decision.replace_body is not None)
+        # The session's fast branch: the app's own head goes out, its body follows, nothing to report.
+        self.plain = not held and not reports and decision is not None and not decision.changed and not self.owns_body
         # The total that certainly settles the response (-1: none; ask ``settles``): one comparison.
         self.settled_total = declared if declared is not None and declared_ok else -1
         # Does it hold for the same head with another plain Content-Length (``memo.shape_of``)? Set by
