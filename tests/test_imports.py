@@ -179,3 +179,12 @@ def test_no_module_is_too_long_to_read_in_one_sitting() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 800
     }
     assert long == {}
+
+
+def test_the_adapters_only_translate_their_protocol() -> None:
+    """wsgi.py and asgi.py hold no state machine of their own (runtime/session.py does): each reads
+    in one sitting, like Starlette's gzip middleware."""
+    for name in ("wsgi.py", "asgi.py"):
+        lines = len((SRC / "statusguard" / name).read_text(encoding="utf-8").splitlines())
+        assert lines <= 300, f"{name} has {lines} lines"
+        assert "Inspection" not in (SRC / "statusguard" / name).read_text(encoding="utf-8"), name
